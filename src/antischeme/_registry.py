@@ -1,0 +1,5 @@
+"""Inspect entry point: importing this registers the antischeme model provider and tasks."""
+
+# ruff: noqa: F401
+from .models._provider import antischeme
+from .tasks import tool_use_check

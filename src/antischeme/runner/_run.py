@@ -1,0 +1,70 @@
+"""Run tasks with Inspect's eval_set: its concurrency, retries and resume."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from inspect_ai import eval_set
+from inspect_ai.model import get_model
+
+from .._errors import AntischemeError
+from ._results import log_summary, write_results
+
+
+def run_tasks(
+    *,
+    tasks: list[str],
+    model: str,
+    model_args: dict[str, Any] | None = None,
+    limit: int | None = None,
+    epochs: int = 1,
+    log_dir: Path,
+    generate_config: dict[str, Any] | None = None,
+    display: str | None = None,
+) -> list[dict[str, Any]]:
+    """Run tasks on one model and write ``results.json`` beside the logs.
+
+    A second call with the same arguments and log_dir resumes: finished logs and samples are
+    reused by Inspect's eval_set, not re-run.
+
+    Args:
+        tasks: Registered task names (e.g. ``antischeme/tool_use_check``).
+        model: Any Inspect model name.
+        model_args: Provider args (``-M``).
+        limit: Samples per task (None: all).
+        epochs: Rollouts per sample.
+        log_dir: Directory for logs and results.json.
+        generate_config: GenerateConfig fields (None values are dropped).
+        display: Inspect display type (default: Inspect's choice).
+
+    Returns:
+        One summary per task log (see `log_summary`).
+    """
+    config = {k: v for k, v in (generate_config or {}).items() if v is not None}
+    resolved = _check_model(model, model_args or {}, config)
+    success, logs = eval_set(
+        tasks=tasks,
+        model=resolved,
+        log_dir=str(log_dir),
+        limit=limit,
+        epochs=epochs,
+        display=display,  # type: ignore[arg-type]
+        retry_attempts=1,
+        **config,
+    )
+    rows = [log_summary(log) for log in logs]
+    write_results(rows, Path(log_dir) / "results.json")
+    return rows
+
+
+def _check_model(model: str, model_args: dict[str, Any], config: dict[str, Any]):  # type: ignore[no-untyped-def]
+    """Resolve the model up front so a bad name or arg fails before any task starts."""
+    from inspect_ai.model import GenerateConfig
+
+    try:
+        return get_model(model, config=GenerateConfig(**config), **model_args)
+    except AntischemeError:
+        raise
+    except Exception as ex:  # Inspect's own errors for unknown providers, missing keys, ...
+        raise AntischemeError(f"cannot use model '{model}': {ex}") from None
