@@ -142,3 +142,12 @@ def test_reasoning_is_returned_separately(model: Model) -> None:
     assert reasoning[0].reasoning == "The user asks for a capital city. France's is Paris."
     assert "<think>" not in output.choices[0].message.text
     assert "</think>" not in output.choices[0].message.text
+
+
+def test_choices_sharing_a_prompt_match_a_single_greedy_run(model: Model) -> None:
+    # the llama backend reads a shared prompt once and copies its cache to the other choices:
+    # every greedy choice must equal the single-choice output
+    prompt = [ChatMessageUser(content="Name three colours.")]
+    single = generate(model, prompt, temperature=0, max_tokens=20)
+    multi = generate(model, prompt, temperature=0, max_tokens=20, num_choices=4)
+    assert [c.message.text for c in multi.choices] == [single.completion] * 4

@@ -13,6 +13,7 @@ import abc
 import asyncio
 import queue
 import threading
+import time
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Literal
@@ -90,6 +91,8 @@ class Engine(abc.ABC):
     """
 
     name: str = "engine"
+    #: how long a static-batching engine waits for more requests before starting a batch
+    GATHER_SECONDS = 0.05
 
     def __init__(self, *, max_batch: int, context_length: int, continuous: bool) -> None:
         self.max_batch = max_batch
@@ -189,6 +192,8 @@ class Engine(abc.ABC):
                 if item is None:
                     return
                 self._waiting.extend(item.sequences)
+                if not self._continuous and not self._gather(time.monotonic() + self.GATHER_SECONDS):
+                    return
             while True:
                 try:
                     item = self._queue.get_nowait()
@@ -211,6 +216,22 @@ class Engine(abc.ABC):
                 self._fail_active(ex)
                 continue
             self._retire()
+
+    def _gather(self, deadline: float) -> bool:
+        """Static batching: wait briefly for concurrent requests to arrive, so they share a batch
+        instead of queueing behind the first one. False when asked to stop."""
+        while len(self._waiting) < self.max_batch:
+            timeout = deadline - time.monotonic()
+            if timeout <= 0:
+                break
+            try:
+                item = self._queue.get(timeout=timeout)
+            except queue.Empty:
+                break
+            if item is None:
+                return False
+            self._waiting.extend(item.sequences)
+        return True
 
     def _admit(self) -> None:
         if not self._continuous and self._active:

@@ -115,6 +115,8 @@ class LlamaCppEngine(Engine):
         budget = self._n_batch
         batch.n_tokens = 0
         rows: dict[int, int] = {}  # sequence index -> batch row holding its logits
+        # caches filled by earlier steps; only those can be copied (this batch is not decoded yet)
+        cached_before = {id(s): s.n_cached for s in sequences}
 
         def add(index: int, sequence: Sequence, tokens: list[int], *, wants_logits: bool) -> None:
             for offset, token in enumerate(tokens):
@@ -134,9 +136,7 @@ class LlamaCppEngine(Engine):
             if sequence.n_cached and sequence.n_cached == len(sequence.tokens) - 1 and budget:
                 add(index, sequence, sequence.tokens[-1:], wants_logits=True)
                 budget -= 1
-        # then prompts, in chunks; the choices of one request read their shared prompt once.
-        # Only caches filled by earlier steps can be copied (this step's batch is not decoded yet).
-        cached_before = {id(s): s.n_cached for s in sequences}
+        # then prompts, in chunks; the choices of one request read their shared prompt once
         reading: set[int] = set()
         for index, sequence in enumerate(sequences):
             prompt_length = len(sequence.prompt_ids)
@@ -149,7 +149,7 @@ class LlamaCppEngine(Engine):
                         for s in sequences
                         if s.request is sequence.request
                         and s is not sequence
-                        and min(s.n_cached, cached_before[id(s)]) >= prompt_length - 1
+                        and cached_before[id(s)] >= prompt_length - 1
                     ),
                     None,
                 )
