@@ -3,3 +3,4 @@
 # ruff: noqa: F401
 from .models._provider import antischeme
 from .tasks import tool_use_check
+from .envs._tasks import FAMILY_TASKS

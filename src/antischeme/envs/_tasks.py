@@ -1,0 +1,24 @@
+"""Each family as a registered Inspect task: `inspect eval antischeme/<family>`."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from inspect_ai import Task, task
+
+from ._registry import FAMILIES
+from ._task import family_task
+
+
+def _make(family_name: str) -> Callable[..., Task]:
+    def make(seed: int = 0, policy: str | None = None) -> Task:
+        from . import get_family
+
+        return family_task(get_family(family_name), seed=seed, policy=policy)  # type: ignore[arg-type]
+
+    make.__name__ = family_name
+    make.__doc__ = f"The {family_name} environment family (seed: scenario seed; policy: saint|schemer)."
+    return make
+
+
+FAMILY_TASKS: dict[str, Any] = {f.name: task(name=f.name)(_make(f.name)) for f in FAMILIES}
