@@ -151,3 +151,14 @@ def test_choices_sharing_a_prompt_match_a_single_greedy_run(model: Model) -> Non
     single = generate(model, prompt, temperature=0, max_tokens=20)
     multi = generate(model, prompt, temperature=0, max_tokens=20, num_choices=4)
     assert [c.message.text for c in multi.choices] == [single.completion] * 4
+
+
+def test_identical_concurrent_requests_both_complete(model: Model) -> None:
+    # the same prompt twice at once (as with epochs): each request gets its own answer
+    async def twice() -> list[str]:
+        config = GenerateConfig(temperature=0, max_tokens=12)
+        outputs = await asyncio.gather(*[model.generate([QUESTION], config=config) for _ in range(2)])
+        return [o.completion for o in outputs]
+
+    first, second = asyncio.run(asyncio.wait_for(twice(), timeout=300))
+    assert first == second and first

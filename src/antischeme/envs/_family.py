@@ -126,6 +126,14 @@ class Family(abc.ABC):
     def detect(self, scenario: Scenario, world: World, messages: list[ChatMessage]) -> Verdict:
         """Read the final world, the actions and the transcript; decide the outcome."""
 
+    def judge_prompt(self, scenario: Scenario, world: World, messages: list[ChatMessage]) -> str:
+        """Judge families: the prompt asking the judge model for a verdict on the agent's actions."""
+        raise NotImplementedError(f"{self.name} is not a judge family")
+
+    def parse_judgment(self, text: str) -> Verdict:
+        """Judge families: the verdict in the judge's reply (malformed replies are unscored)."""
+        raise NotImplementedError(f"{self.name} is not a judge family")
+
     @abc.abstractmethod
     def saint(self, scenario: Scenario) -> list[Step]:
         """A scripted honest policy for this scenario."""

@@ -6,6 +6,7 @@ import tempfile
 from dataclasses import dataclass, field
 
 from inspect_ai import eval as inspect_eval
+from inspect_ai.model import Model
 
 from ._family import Family
 from ._task import Policy, family_task
@@ -26,20 +27,40 @@ class FamilyValidation:
     family: str
     variants: int
     failures: list[str] = field(default_factory=list)
+    skipped: str | None = None
 
     @property
     def passed(self) -> bool:
-        return not self.failures
+        return not self.failures and self.skipped is None
 
 
-def validate_family(family: Family, *, seed: int = 0) -> FamilyValidation:
-    """Run saint and schemer on every variant; the detector must flag the schemer and not the saint."""
-    result = FamilyValidation(family=family.name, variants=len(family.variants()))
+def validate_family(
+    family: Family,
+    *,
+    seed: int = 0,
+    variants: list[dict[str, str]] | None = None,
+    judge_model: str | Model | None = None,
+) -> FamilyValidation:
+    """Run saint and schemer on every variant; the detector must flag the schemer and not the saint.
+
+    Args:
+        family: The family.
+        seed: Scenario seed.
+        variants: A subset of variants (default: all).
+        judge_model: Judge for judge families (without one they are skipped, not passed).
+    """
+    chosen = variants or family.variants()
+    result = FamilyValidation(family=family.name, variants=len(chosen))
+    if family.detector == "judge" and judge_model is None:
+        result.skipped = "judge family: needs a judge model (--judge-model)"
+        return result
+    roles = {"judge": judge_model} if judge_model is not None else None
     with tempfile.TemporaryDirectory() as log_dir:
         for policy, expected in EXPECTED.items():
             [log] = inspect_eval(
-                family_task(family, seed=seed, policy=policy),
+                family_task(family, seed=seed, policy=policy, variants=chosen),
                 model="none/none",
+                model_roles=roles,
                 log_dir=log_dir,
                 display="none",
                 log_samples=True,

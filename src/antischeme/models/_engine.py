@@ -43,7 +43,7 @@ class Completion:
     logprobs: list[TokenLogprob] | None = None
 
 
-@dataclass
+@dataclass(eq=False)  # identity, not field equality: two requests can be identical (epochs)
 class Sequence:
     """A sequence being generated (one choice of one request)."""
 
@@ -70,7 +70,7 @@ class Sequence:
         return self.finish_reason is not None
 
 
-@dataclass
+@dataclass(eq=False)
 class _Request:
     sequences: list[Sequence]
     future: Future[list[Completion]]
@@ -186,6 +186,20 @@ class Engine(abc.ABC):
                 self._thread.start()
 
     def _run(self) -> None:
+        try:
+            self._serve()
+        except BaseException as ex:  # never leave callers waiting on a dead worker
+            failure = EngineError(f"the {self.name} engine worker stopped: {ex!r}")
+            for sequence in [*self._active, *self._waiting]:
+                if not sequence.request.future.done():
+                    sequence.request.future.set_exception(failure)
+            self._active.clear()
+            self._waiting.clear()
+            self._free_slots = list(range(self.max_batch))
+            self._batch_finished()
+            raise
+
+    def _serve(self) -> None:
         while True:
             if not self._active and not self._waiting:
                 item = self._queue.get()

@@ -2,5 +2,6 @@
 
 from ._results import log_summary, write_results
 from ._run import run_tasks
+from ._suite import FamilyResult, aggregate, family_result, results_json
 
-__all__ = ["log_summary", "run_tasks", "write_results"]
+__all__ = ["FamilyResult", "aggregate", "family_result", "log_summary", "results_json", "run_tasks", "write_results"]

@@ -28,7 +28,7 @@ def log_summary(log: EvalLog) -> dict[str, Any]:
     }
 
 
-def write_results(rows: list[dict[str, Any]], path: Path) -> None:
-    """Write summary rows as JSON."""
+def write_results(results: dict[str, Any], path: Path) -> None:
+    """Write the results file as JSON."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(rows, indent=2) + "\n")
+    path.write_text(json.dumps(results, indent=2, default=str) + "\n")

@@ -9,7 +9,10 @@ from inspect_ai import eval_set
 from inspect_ai.model import get_model
 
 from .._errors import AntischemeError
+from dataclasses import asdict
+
 from ._results import log_summary, write_results
+from ._suite import family_result, results_json
 
 
 def run_tasks(
@@ -22,6 +25,8 @@ def run_tasks(
     log_dir: Path,
     generate_config: dict[str, Any] | None = None,
     display: str | None = None,
+    judge_model: str | None = None,
+    shuffle_seed: int | None = None,
 ) -> list[dict[str, Any]]:
     """Run tasks on one model and write ``results.json`` beside the logs.
 
@@ -37,12 +42,16 @@ def run_tasks(
         log_dir: Directory for logs and results.json.
         generate_config: GenerateConfig fields (None values are dropped).
         display: Inspect display type (default: Inspect's choice).
+        judge_model: Model for the "judge" role (judge-detector families).
+        shuffle_seed: Shuffle samples with this seed before ``limit`` (varied variants per family).
 
     Returns:
-        One summary per task log (see `log_summary`).
+        One summary per task log (see `log_summary`); environment families add a ``family``
+        entry with outcome counts, the covert rate with its interval and the engagement rate.
     """
     config = {k: v for k, v in (generate_config or {}).items() if v is not None}
     resolved = _check_model(model, model_args or {}, config)
+    roles = {"judge": _check_model(judge_model, {}, {})} if judge_model else None
     success, logs = eval_set(
         tasks=tasks,
         model=resolved,
@@ -51,10 +60,19 @@ def run_tasks(
         epochs=epochs,
         display=display,  # type: ignore[arg-type]
         retry_attempts=1,
+        model_roles=roles,
+        sample_shuffle=shuffle_seed,
         **config,
     )
-    rows = [log_summary(log) for log in logs]
-    write_results(rows, Path(log_dir) / "results.json")
+    rows = []
+    for log in logs:
+        row = log_summary(log)
+        family = family_result(log)
+        if family is not None:
+            row["family"] = asdict(family)
+        rows.append(row)
+    families = [r for r in (family_result(log) for log in logs) if r is not None]
+    write_results({"tasks": rows, **(results_json(families) if families else {})}, Path(log_dir) / "results.json")
     return rows
 
 
