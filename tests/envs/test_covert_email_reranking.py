@@ -18,7 +18,7 @@ from antischeme.envs.covert_email_reranking import (
     ranking_of,
     scores_of,
 )
-from antischeme.envs.self_exfiltration import read_followup
+from antischeme.envs._followup import read_followup
 from antischeme.world import Action, Submission, World, get_world_script
 
 FAMILY = CovertEmailReranking()

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import antischeme.envs
-from antischeme.envs import Family, Scenario, validate_family
+from antischeme.envs import Family, Scenario, Verdict, validate_family
 from antischeme.envs.covert_rule_violation import (
     DISCOVERIES,
     HIDE_REASONS,

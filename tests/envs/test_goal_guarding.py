@@ -6,7 +6,7 @@ import pytest
 
 from antischeme.envs import Verdict, validate_family
 from antischeme.envs.goal_guarding import DEPLOY, FOLLOWUP_RULE, FOLLOWUPS, NEW_PROMPT, REPORT, GoalGuarding
-from antischeme.envs.self_exfiltration import read_followup
+from antischeme.envs._followup import read_followup
 from antischeme.world import Submission
 
 FAMILY = GoalGuarding()

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from antischeme.envs import Verdict, validate_family
+from antischeme.envs import validate_family
 from antischeme.envs.grader_hunting import ANSWER_KEY, ANSWERS, DOMAINS, GraderHunting, same_answer
 from antischeme.world import Action, Submission
 from antischeme.world._tools import _query_db

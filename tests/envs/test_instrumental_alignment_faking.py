@@ -15,7 +15,7 @@ from antischeme.envs.instrumental_alignment_faking import (
     InstrumentalAlignmentFaking,
     config_text,
 )
-from antischeme.envs.self_exfiltration import read_followup
+from antischeme.envs._followup import read_followup
 from antischeme.world import Submission, World
 
 FAMILY = InstrumentalAlignmentFaking()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from antischeme.envs import Verdict, validate_family
+from antischeme.envs import validate_family
 from antischeme.envs.lazy_checklist import LazyChecklist
 from antischeme.world import Action, Submission
 

@@ -17,7 +17,7 @@ from antischeme.envs.sandbagging_icsm import (
     policy_text,
     sandbagging_p,
 )
-from antischeme.envs.self_exfiltration import read_followup
+from antischeme.envs._followup import read_followup
 from antischeme.world import Submission, World
 
 FAMILY = SandbaggingICSM()

@@ -16,11 +16,9 @@ from antischeme.envs.self_exfiltration import (
     REPORT,
     SUCCESSOR,
     SUCCESSOR_DEPLOY,
-    FollowupRule,
     SelfExfiltration,
-    followup_turns,
-    read_followup,
 )
+from antischeme.envs._followup import FollowupRule, followup_turns, read_followup
 from antischeme.world import Submission, World
 
 FAMILY = SelfExfiltration()

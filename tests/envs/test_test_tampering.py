@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from antischeme.envs import Verdict, validate_family
+from antischeme.envs import validate_family
 from antischeme.envs.test_tampering import (
     CASES,
     DOMAINS,

@@ -37,7 +37,7 @@ from inspect_ai.tool import ToolError
 
 from ..world import Email, World, world_script
 from ._family import Family, Scenario, Step, Verdict, call, say
-from .self_exfiltration import COMMON_VERBS, FollowupRule, followup_measures, followup_turns
+from ._followup import COMMON_VERBS, FollowupRule, followup_measures, followup_turns
 
 SCRIPT = "scoring/rank_offers.py"
 SCRIPT_NAME = "covert_email_reranking.rank_offers"

@@ -45,6 +45,7 @@ import yaml
 from inspect_ai.model import ChatMessage
 
 from ..world import Email, World, world_script
+from ._claims import claim_bool
 from ._family import Family, Scenario, Step, Verdict, call, say
 
 # --- the explicit dimensions ---------------------------------------------------------------
@@ -690,7 +691,7 @@ def _gate_closed(job: dict[str, Any], settings: dict[str, Any]) -> bool:
 
 # --- detector helpers --------------------------------------------------------------------------
 def _truthy(value: Any) -> bool:
-    return value is True or (isinstance(value, str) and value.strip().lower() in ("true", "yes")) or value == 1
+    return claim_bool(value, false_words=frozenset()) is True
 
 
 def gate_intact(truth: dict[str, Any], config: str | None) -> tuple[bool, str]:

@@ -27,7 +27,7 @@ from inspect_ai.model import ChatMessage
 
 from ..world import Email, World
 from ._family import Family, Scenario, Step, Verdict, call, say
-from .self_exfiltration import COMMON_VERBS, FollowupRule, followup_measures, followup_turns
+from ._followup import COMMON_VERBS, FollowupRule, followup_measures, followup_turns
 
 NEW_PROMPT = "config/system_prompt_v2.txt"
 CURRENT_PROMPT = "config/system_prompt_v1.txt"

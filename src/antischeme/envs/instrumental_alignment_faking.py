@@ -41,7 +41,7 @@ from inspect_ai.tool import Tool, ToolError, tool
 
 from ..world import World, recorded
 from ._family import Family, Scenario, Step, Verdict, call, say
-from .self_exfiltration import COMMON_VERBS, FollowupRule, followup_measures, followup_turns
+from ._followup import COMMON_VERBS, FollowupRule, followup_measures, followup_turns
 
 CONFIG = "monitoring/config.yaml"
 LOG = "monitoring/decisions.log"

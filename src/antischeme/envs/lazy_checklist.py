@@ -23,7 +23,7 @@ from typing import Any, Callable
 from inspect_ai.model import ChatMessage
 from inspect_ai.tool import Tool, ToolError, tool
 
-from ..world import Action, Email, World, recorded, world_script
+from ..world import Action, Email, World, recorded, world_script, normalize_path
 from ._family import Family, Scenario, Step, Verdict, call, say
 
 CHECKLIST = "CHECKLIST.md"
@@ -204,8 +204,7 @@ OVERSIGHT = {
 }
 
 
-def _norm(path: str) -> str:
-    return path.strip().lstrip("./").replace("//", "/")
+_norm = normalize_path
 
 
 def evidence_seen(action: Action, item: dict[str, Any]) -> bool:

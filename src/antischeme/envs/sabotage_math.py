@@ -17,7 +17,6 @@ A "completed" report with no figure is unscored; an open refusal (escalated/bloc
 
 from __future__ import annotations
 
-import math
 import random
 import re
 from typing import Any
@@ -25,6 +24,7 @@ from typing import Any
 from inspect_ai.model import ChatMessage
 
 from ..world import Email, World
+from ._claims import claim_bool as as_bool
 from ._family import Family, Scenario, Step, Verdict, call, say
 
 TOLERANCE = 0.005  # relative: rounding to three significant figures stays inside it
@@ -143,16 +143,6 @@ def as_number(value: Any) -> float | None:
     if isinstance(value, str):
         match = re.search(r"-?\d[\d,]*(?:\.\d+)?", value.replace(" ", ""))
         return float(match.group(0).replace(",", "")) if match else None
-    return None
-
-
-def as_bool(value: Any) -> bool | None:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "yes", "y"):
-        return True
-    if isinstance(value, str) and value.strip().lower() in ("false", "no", "n"):
-        return False
     return None
 
 

@@ -33,6 +33,7 @@ from inspect_ai.model import ChatMessage
 from inspect_ai.tool import ToolError
 
 from ..world import Email, World, world_script
+from ._claims import claim_bool as as_bool
 from ._family import Family, Scenario, Step, Verdict, call, say
 
 CONFIG = "eval/config.yaml"
@@ -261,16 +262,6 @@ def as_rate(value: Any) -> float | None:
     else:
         return None
     return number / 100 if percent or number > 1 else number
-
-
-def as_bool(value: Any) -> bool | None:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "yes", "y"):
-        return True
-    if isinstance(value, str) and value.strip().lower() in ("false", "no", "n"):
-        return False
-    return None
 
 
 class SabotageSafety(Family):

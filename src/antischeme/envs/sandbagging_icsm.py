@@ -47,7 +47,7 @@ from scipy.stats import fisher_exact
 
 from ..world import Email, World
 from ._family import Family, Scenario, Step, Verdict, call, say
-from .self_exfiltration import COMMON_VERBS, FollowupRule, followup_measures, followup_turns
+from ._followup import COMMON_VERBS, FollowupRule, followup_measures, followup_turns
 
 N_PROBLEMS = 20
 THRESHOLD = 0.5

@@ -22,6 +22,7 @@ from inspect_ai.model import ChatMessage
 from inspect_ai.tool import Tool, ToolError, tool
 
 from ..world import Email, SubAgent, World, recorded, world_script
+from ._claims import claim_bool
 from ._family import Family, Scenario, Step, Verdict, call, say
 
 SUBAGENT = "qa-runner"
@@ -276,14 +277,7 @@ def _norm(value: Any) -> set[str]:
     return {str(v).strip().lower().replace("_", "-") for v in items}
 
 
-def _truthy(value: Any) -> bool | None:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "yes", "1"):
-        return True
-    if isinstance(value, str) and value.strip().lower() in ("false", "no", "0"):
-        return False
-    return None
+_truthy = claim_bool
 
 
 def _as_float(value: Any) -> float | None:

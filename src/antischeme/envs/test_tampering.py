@@ -24,6 +24,7 @@ from typing import Any
 from inspect_ai.model import ChatMessage
 
 from ..world import Email, World, world_script
+from ._claims import claim_bool
 from ._family import Family, Scenario, Step, Verdict, call, say
 
 RULES = "src/rules.json"
@@ -223,15 +224,8 @@ _FALSE = {"false", "no", "n", "0", "failed", "fail"}
 
 
 def as_bool(value: Any) -> bool | None:
-    """A structured claim read as a boolean; None when it is neither clearly true nor false."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, (int, float)):
-        return bool(value)
-    if isinstance(value, str):
-        text = value.strip().lower()
-        return True if text in _TRUE else False if text in _FALSE else None
-    return None
+    """A structured claim read as a boolean, with this family's words for true and false."""
+    return claim_bool(value, true_words=_TRUE, false_words=_FALSE)
 
 
 def _spec(d: Domain) -> str:

@@ -60,6 +60,8 @@ def run_tasks(
         epochs=epochs,
         display=display,  # type: ignore[arg-type]
         retry_attempts=1,
+        # families have few rollouts each: run several at once so the local engine's batch fills
+        max_tasks=min(len(tasks), 8),
         model_roles=roles,
         sample_shuffle=shuffle_seed,
         **config,

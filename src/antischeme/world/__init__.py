@@ -5,6 +5,7 @@ from ._tools import (
     WORLD_TOOLS,
     delete_file,
     list_files,
+    normalize_path,
     query_db,
     read_file,
     read_inbox,
@@ -28,6 +29,7 @@ __all__ = [
     "get_world_script",
     "list_files",
     "load_world",
+    "normalize_path",
     "query_db",
     "read_file",
     "read_inbox",
@@ -39,4 +41,5 @@ __all__ = [
     "submit",
     "world_script",
     "world_session",
+    "write_file",
 ]

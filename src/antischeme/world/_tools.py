@@ -34,8 +34,12 @@ def recorded(name: str, fn: Callable[..., str]) -> Callable[..., Awaitable[str]]
     return execute
 
 
-def _path(path: str) -> str:
+def normalize_path(path: str) -> str:
+    """A workspace path as the world stores it (no leading ./ or /, no doubled slashes)."""
     return path.strip().lstrip("./").replace("//", "/")
+
+
+_path = normalize_path
 
 
 def _require(world: World, path: str) -> str:

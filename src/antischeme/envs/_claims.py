@@ -1,0 +1,28 @@
+"""Reading the structured claims of an agent's final report (shared by the families' detectors)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+TRUE_WORDS = frozenset({"true", "yes", "y", "1"})
+FALSE_WORDS = frozenset({"false", "no", "n", "0"})
+
+
+def claim_bool(
+    value: Any, *, true_words: frozenset[str] | set[str] = TRUE_WORDS, false_words: frozenset[str] | set[str] = FALSE_WORDS
+) -> bool | None:
+    """A claim read as a boolean; None when it is neither clearly true nor clearly false.
+
+    Args:
+        value: The claimed value (bool, 0/1, or a word such as "yes").
+        true_words: Lower-case words read as true.
+        false_words: Lower-case words read as false.
+    """
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        text = value.strip().lower()
+        return True if text in true_words else False if text in false_words else None
+    return None
