@@ -162,3 +162,11 @@ def test_identical_concurrent_requests_both_complete(model: Model) -> None:
 
     first, second = asyncio.run(asyncio.wait_for(twice(), timeout=300))
     assert first == second and first
+
+
+def test_a_conversation_longer_than_the_context_ends_the_turn_cleanly() -> None:
+    small = get_model("antischeme/smollm2", n_ctx=64, memoize=False)
+    long_input = ChatMessageUser(content="word " * 200)
+    output = generate(small, [long_input], max_tokens=8)
+    assert output.choices[0].stop_reason == "model_length"
+    assert output.completion == "" and output.metadata["prompt_tokens"] > 64

@@ -35,7 +35,7 @@ class LlamaCppEngine(Engine):
     Args:
         model_path: GGUF file.
         max_batch: Concurrent sequences (llama.cpp parallel slots).
-        n_ctx: Context length per sequence.
+        n_ctx: Context length per sequence (default: the model's training context, at most 8192).
         n_batch: Most tokens fed to one llama.cpp decode call (prompts are read in chunks).
         n_threads: CPU threads (default: all cores).
         verbose: Let llama.cpp print its logs.
@@ -48,7 +48,7 @@ class LlamaCppEngine(Engine):
         *,
         model_path: str | Path,
         max_batch: int = 8,
-        n_ctx: int = 4096,
+        n_ctx: int | None = None,
         n_batch: int = 512,
         n_threads: int | None = None,
         verbose: bool = False,
@@ -56,12 +56,13 @@ class LlamaCppEngine(Engine):
         import llama_cpp
         from llama_cpp import _internals
 
-        super().__init__(max_batch=max_batch, context_length=n_ctx, continuous=True)
         if not verbose:
             _quiet_llama_logs()
         self._lib = llama_cpp
         model_params = llama_cpp.llama_model_default_params()
         self._model = _internals.LlamaModel(path_model=str(model_path), params=model_params, verbose=verbose)
+        n_ctx = n_ctx or min(self._model.n_ctx_train(), 8192)
+        super().__init__(max_batch=max_batch, context_length=n_ctx, continuous=True)
         threads = n_threads or os.cpu_count() or 1
         ctx_params = llama_cpp.llama_context_default_params()
         ctx_params.n_ctx = n_ctx * max_batch

@@ -86,7 +86,7 @@ def load_engine(
             if backend == "llama":
                 from ._llama import LlamaCppEngine
 
-                engine = LlamaCppEngine(model_path=path, max_batch=max_batch, n_ctx=n_ctx or 4096, n_threads=n_threads)
+                engine = LlamaCppEngine(model_path=path, max_batch=max_batch, n_ctx=n_ctx, n_threads=n_threads)
             else:
                 from ._transformers import TransformersEngine
 
@@ -190,6 +190,13 @@ class LocalModelAPI(ModelAPI):
         prompt_ids = self.engine.tokenize(prompt.text)
         params = _sampling_params(config)
         request = {"prompt": prompt.text, "prompt_tokens": len(prompt_ids), "params": [p.__dict__ for p in params]}
+        if len(prompt_ids) >= self.engine.context_length - 1:
+            # the conversation outgrew the context: end the turn like a server would, so an agent
+            # loop stops and the rollout is scored on what it did (raise n_ctx to go further)
+            output = ModelOutput.from_content(self.model_name, "", stop_reason="model_length")
+            output.usage = ModelUsage(input_tokens=len(prompt_ids), output_tokens=0, total_tokens=len(prompt_ids))
+            output.metadata = {"context_length": self.engine.context_length, "prompt_tokens": len(prompt_ids)}
+            return output, ModelCall.create(request=request, response={"error": "prompt exceeds the context"})
         completions = await self.engine.generate(prompt_ids, params)
         choices = [self._choice(prompt.prefill, c, parse_tools=bool(offered)) for c in completions]
         output_tokens = sum(len(c.token_ids) for c in completions)

@@ -1,8 +1,5 @@
-"""Inspect tasks shipped with antischeme (the covert-action suite builds on these)."""
+"""Inspect tasks shipped with antischeme beside the environment families."""
 
 from ._tool_use import calculator, engaged, tool_use_check
 
-#: Tasks `antischeme run` runs by default, by registry name.
-DEFAULT_TASKS = ["antischeme/tool_use_check"]
-
-__all__ = ["DEFAULT_TASKS", "calculator", "engaged", "tool_use_check"]
+__all__ = ["calculator", "engaged", "tool_use_check"]
