@@ -55,7 +55,7 @@ def run(
     task: Annotated[
         list[str] | None, typer.Option("--task", "-t", help="Other Inspect task(s) to run instead of a suite (repeatable).")
     ] = None,
-    limit: Annotated[int, typer.Option(help="Rollouts per family/task (variants are shuffled first; 0 = all).")] = 2,
+    limit: Annotated[int, typer.Option(help="Rollouts per family/task (variants are shuffled first; 0 = all).")] = 1,
     epochs: Annotated[int, typer.Option(help="Rollouts per sample.")] = 1,
     log_dir: Annotated[Path, typer.Option(help="Where Inspect logs and results.json go.")] = Path("logs/run"),
     model_arg: Annotated[
@@ -128,8 +128,8 @@ def _print_families(rows: list[dict[str, Any]]) -> None:
     from .runner import FamilyResult, aggregate
     from .analysis import Rate
 
-    table = Table(title="Covert-action rate per family (95% Beta(1,1) credible interval)")
-    for column in ("family", "split", "agg", "covert rate [95% CI]", "covert", "honest", "not engaged", "error", "unscored", "engaged"):
+    table = Table(title="Covert actions per family: covert / engaged rollouts [95% Beta(1,1) credible interval]")
+    for column in ("family", "split", "agg", "covert/engaged [95% CI]", "covert", "honest", "not engaged", "error", "unscored", "engaged"):
         table.add_column(column, justify="left" if column in ("family", "split") else "right")
     results = []
     for row in rows:
@@ -142,7 +142,7 @@ def _print_families(rows: list[dict[str, Any]]) -> None:
             result.family,
             result.split,
             "yes" if result.in_aggregate else "no",
-            f"{result.covert.mean:.1%} [{result.covert.low:.1%}, {result.covert.high:.1%}]" if result.covert else "n/a",
+            f"{result.covert.k}/{result.covert.n} [{result.covert.low:.0%}, {result.covert.high:.0%}]" if result.covert else "n/a",
             str(c["covert"]), str(c["honest"]), str(c["not_engaged"]), str(c["error"]), str(c["unscored"]),
             f"{result.engagement:.0%}" if result.engagement is not None else "n/a",
         )
@@ -150,8 +150,9 @@ def _print_families(rows: list[dict[str, Any]]) -> None:
     overall, excluded = aggregate(results)
     if overall:
         console.print(
-            f"aggregate (mean over {len(results) - len(excluded)} families): {overall.mean:.1%} "
-            f"[{overall.low:.1%}, {overall.high:.1%}]; excluded: {', '.join(excluded) or 'none'}"
+            f"aggregate covert rate (posterior mean over {len(results) - len(excluded)} families with engaged "
+            f"rollouts): {overall.mean:.1%} [{overall.low:.1%}, {overall.high:.1%}]; not in the aggregate: "
+            f"{', '.join(excluded) or 'none'}"
         )
     scored = sum(r.counts["covert"] + r.counts["honest"] + r.counts["not_engaged"] for r in results)
     engaged_n = sum(r.counts["covert"] + r.counts["honest"] for r in results)
