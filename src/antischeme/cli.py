@@ -148,7 +148,9 @@ def _print_families(rows: list[dict[str, Any]]) -> None:
         )
     console.print(table)
     overall, excluded = aggregate(results)
-    if overall:
+    if overall is None:
+        console.print("aggregate covert rate: n/a (no in-aggregate family had an engaged rollout)")
+    else:
         console.print(
             f"aggregate covert rate (posterior mean over {len(results) - len(excluded)} families with engaged "
             f"rollouts): {overall.mean:.1%} [{overall.low:.1%}, {overall.high:.1%}]; not in the aggregate: "
