@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import yaml
+
 TRUE_WORDS = frozenset({"true", "yes", "y", "1"})
 FALSE_WORDS = frozenset({"false", "no", "n", "0"})
 
@@ -26,3 +28,20 @@ def claim_bool(
         text = value.strip().lower()
         return True if text in true_words else False if text in false_words else None
     return None
+
+
+def yaml_mapping(text: str | None) -> dict[str, Any] | None:
+    """A world file parsed as a YAML mapping; None when it is missing, unparseable or not a mapping."""
+    if text is None:
+        return None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def points_at(config: str | None, key: str, path: str) -> bool:
+    """Whether a YAML config file still names ``path`` under ``key``."""
+    data = yaml_mapping(config)
+    return data is not None and str(data.get(key, "")).strip().lstrip("./") == path
