@@ -37,6 +37,21 @@ def test_aggregate_is_the_mean_of_family_posteriors() -> None:
     assert same.high - same.low < single.high - single.low  # four families pin the mean down more
     mixed = aggregate_rate([(0, 20), (20, 20)], draws=200_000)
     assert mixed.mean == pytest.approx(0.5, abs=5e-3)
+    with pytest.raises(ValueError):
+        aggregate_rate([(3, 2)])
+
+
+def test_aggregate_interval_matches_exact_beta_draws() -> None:
+    """The quantile-table sampler agrees with numpy's exact Beta sampler to Monte-Carlo error."""
+    import numpy as np
+
+    counts = [(i % 7, 5 + 3 * i) for i in range(30)]
+    fast = aggregate_rate(counts, draws=400_000, seed=1)
+    rng = np.random.default_rng(2)
+    exact = np.mean([rng.beta(k + 1, n - k + 1, size=400_000) for k, n in counts], axis=0)
+    low, high = np.quantile(exact, [0.025, 0.975])
+    assert fast.mean == pytest.approx(exact.mean(), abs=1e-3)
+    assert fast.low == pytest.approx(low, abs=2e-3) and fast.high == pytest.approx(high, abs=2e-3)
 
 
 def _log(name: str, policy: str, tmp_path: Path):  # type: ignore[no-untyped-def]
