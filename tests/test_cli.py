@@ -18,7 +18,7 @@ runner = CliRunner()
 def test_help_documents_every_command() -> None:
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
-    for command in ("run", "models", "envs", "validate"):
+    for command in ("run", "models", "envs", "validate", "grade", "ingest", "report", "graders"):
         assert command in result.output
     run_help = runner.invoke(app, ["run", "--help"])
     for option in ("--model", "--suite", "--envs", "--task", "--limit", "--epochs", "--log-dir", "--model-arg"):
@@ -107,3 +107,56 @@ def test_unknown_suite_or_family_is_a_clear_error(tmp_path: Path) -> None:
             capture_output=True, text=True, timeout=120,
         )
         assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_run_on_a_family_writes_the_results_table_and_report(tmp_path: Path) -> None:
+    """The main job's path on the embedded model for real: rollouts → logs → DuckDB → HTML report."""
+    result = runner.invoke(
+        app, ["run", "--envs", "goal_guarding", "--limit", "1", "--max-tokens", "32", "--log-dir", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "report.html").stat().st_size > 10_000 and "report:" in result.output
+    import duckdb
+
+    con = duckdb.connect(str(tmp_path / "results.duckdb"), read_only=True)
+    assert con.execute("SELECT family, model, grader_method FROM rollouts").fetchall() == [
+        ("goal_guarding", "antischeme/smollm2", "lexicon")
+    ]
+    html = (tmp_path / "report.html").read_text()
+    assert "goal_guarding" in html and "Grader validation" in html and "cot_labelled.jsonl" in html
+
+
+def test_ingest_and_report_commands(tmp_path: Path) -> None:
+    from inspect_ai import eval as inspect_eval
+
+    from antischeme.envs import family_task, get_family
+
+    family = get_family("goal_guarding")
+    for run, policy in (("before", "schemer"), ("after", "saint")):
+        inspect_eval(family_task(family, policy=policy), model="none/none", display="none", log_dir=str(tmp_path / run))
+    db, parquet = tmp_path / "r.duckdb", tmp_path / "r.parquet"
+    cli = [sys.executable, "-m", "antischeme.cli"]
+    done = subprocess.run([*cli, "ingest", str(tmp_path / "before"), str(tmp_path / "after"), "--db", str(db),
+                           "--export", str(parquet)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    n = 2 * len(family.variants())
+    assert f"{n} rollouts written" in done.stdout and parquet.is_file()
+    again = subprocess.run([*cli, "ingest", str(tmp_path / "before"), str(tmp_path / "after"), "--db", str(db)],
+                           capture_output=True, text=True, timeout=300)
+    assert "0 ingested, 2 unchanged" in again.stdout and f"{n} rollouts in" in again.stdout
+    out = tmp_path / "report.html"
+    report = subprocess.run([*cli, "report", str(tmp_path / "before"), str(tmp_path / "after"), "--out", str(out),
+                             "--no-validation", "--db", str(db)], capture_output=True, text=True, timeout=300)
+    assert report.returncode == 0, report.stderr
+    html = out.read_text()
+    assert "before" in html and "after" in html and "Fisher" in html
+    for args, message in [
+        (["ingest", str(tmp_path / "nope"), "--db", str(tmp_path / "never.duckdb")], "no such log file or directory"),
+        (["ingest", str(tmp_path / "before"), "--db", str(db), "--grader-method", "vibes"], "unknown grader method"),
+        (["ingest", str(tmp_path / "before"), "--db", str(db), "--export", str(tmp_path / "x.xlsx")], ".parquet or .csv"),
+        (["report", str(tmp_path / "before"), "--compare", "colour", "--out", str(tmp_path / "x.html")], "unknown --compare"),
+    ]:
+        failed = subprocess.run([*cli, *args], capture_output=True, text=True, timeout=300)
+        assert failed.returncode == 2 and message in failed.stderr and "Traceback" not in failed.stderr
+    assert not (tmp_path / "never.duckdb").exists()

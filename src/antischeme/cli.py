@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -66,12 +67,14 @@ def run(
     temperature: Annotated[float | None, typer.Option(help="Sampling temperature.")] = None,
     seed: Annotated[int, typer.Option(help="Seed for sampling and for choosing variants.")] = 0,
     max_connections: Annotated[int | None, typer.Option(help="Concurrent model requests.")] = None,
+    report: Annotated[bool, typer.Option(help="Ingest the logs into <log-dir>/results.duckdb and write <log-dir>/report.html.")] = True,
 ) -> None:
     """Run covert-action environments (default: the test suite on the embedded SmolLM2) or other tasks.
 
     Prints per-family covert-action rates with 95% Beta(1,1) credible intervals, the four outcome
-    counts, engagement and the aggregate; writes Inspect logs and results.json. Re-running with the
-    same options and --log-dir resumes: finished rollouts are kept, not redone.
+    counts, engagement and the aggregate; writes Inspect logs, results.json, the results database
+    and the HTML report. Re-running with the same options and --log-dir resumes: finished rollouts
+    are kept, not redone.
     """
     from .models import DEFAULT_MODEL
     from .runner import run_tasks
@@ -103,8 +106,27 @@ def run(
     if other:
         _print_results(other)
     console.print(f"logs: {log_dir}   results: {log_dir / 'results.json'}   view: inspect view --log-dir {log_dir}")
+    if report and family_rows:
+        _report(log_dir)
     if any(r["status"] != "success" for r in results):
         raise typer.Exit(code=1)
+
+
+def _report(log_dir: Path) -> None:
+    """The results database and HTML report of a run's log directory."""
+    from .graders import cached_validation
+    from .report import write_report
+
+    db = log_dir / "results.duckdb"
+    try:
+        stats = _ingest_with_progress([log_dir], db, grader_method="lexicon", judge_model=None)
+        with console.status("grader validation (cached after the first run)", spinner="dots"):
+            checks = cached_validation()
+        with console.status("writing the report", spinner="dots"):
+            path = write_report(db, log_dir / "report.html", validation=checks)
+    except AntischemeError as ex:
+        raise _fail(ex.message) from None
+    console.print(f"results table: {db} ({stats.rollouts} rollouts added, CoT graded by lexicon)   report: {path}")
 
 
 def _suite_tasks(suite: str, envs: str) -> list[str]:
@@ -246,6 +268,164 @@ def _print_results(results: list[dict[str, Any]]) -> None:
             cells.append("" if value is None else f"{value:.2f}" + (f" ± {stderr:.2f}" if stderr is not None else ""))
         table.add_row(r["task"], r["model"], r["status"], str(r["samples"]), str(r["errors"]), *cells)
     console.print(table)
+
+
+@app.command()
+def grade(
+    input: Annotated[Path, typer.Argument(help="JSONL file (field 'text', optional 'id', 'detector_fired') or an Inspect log.")],
+    grader: Annotated[str, typer.Option(help="eval_awareness, covert_reasoning, spec_citation, escalation or confirmed_covert.")],
+    judge_model: Annotated[str | None, typer.Option(help="Grade with this Inspect model as an LLM judge.")] = None,
+    offline: Annotated[bool, typer.Option("--offline", help="Grade without a model service (the default when no judge is given).")] = False,
+    method: Annotated[str, typer.Option(help="Offline implementation: embedding (MiniLM classifier) or lexicon.")] = "embedding",
+    json_output: Annotated[bool, typer.Option("--json", help="One JSON object per input record: id, label, score, evidence.")] = False,
+) -> None:
+    """Grade any texts or transcripts with one CoT grader. label null = unscored (never a silent 0)."""
+    from .graders import grade as run_grader
+    from .graders import read_grade_input
+
+    try:
+        if judge_model and offline:
+            raise AntischemeError("choose --judge-model or --offline, not both")
+        if not judge_model and method not in ("embedding", "lexicon"):
+            raise AntischemeError(f"unknown offline method {method!r}; choose embedding or lexicon")
+        items = read_grade_input(input)
+        with console.status(f"grading {len(items)} texts with {grader} ({'judge ' + judge_model if judge_model else method})",
+                            spinner="dots") if not json_output else nullcontext():
+            grades = run_grader(items, grader=grader, method="judge" if judge_model else method, judge_model=judge_model)
+    except AntischemeError as ex:
+        raise _fail(ex.message) from None
+    if json_output:
+        for item, result in zip(items, grades):
+            typer.echo(json.dumps(result.as_json(item.id), ensure_ascii=False))
+        return
+    table = Table(title=f"{grader} ({grades[0].method if grades else method}): {len(items)} texts")
+    for column in ("id", "label", "score", "evidence"):
+        table.add_column(column, overflow="fold")
+    for item, result in zip(items, grades):
+        label = "[yellow]unscored[/]" if result.label is None else str(result.label).lower()
+        table.add_row(item.id or "", label, "" if result.score is None else f"{result.score:.2f}",
+                      result.evidence or (result.error or ""))
+    console.print(table)
+    positives = sum(g.label is True for g in grades)
+    unscored = sum(g.label is None for g in grades)
+    console.print(f"{positives} positive, {len(grades) - positives - unscored} negative, {unscored} unscored")
+
+
+graders_app = typer.Typer(help="CoT grader validation.", no_args_is_help=True)
+app.add_typer(graders_app, name="graders")
+
+
+@graders_app.command(name="validate")
+def graders_validate(
+    judge_model: Annotated[str | None, typer.Option(help="Also measure this Inspect model as an LLM judge.")] = None,
+    split: Annotated[str, typer.Option(help="Labelled split: test (held out from the embedding classifier), dev or all.")] = "test",
+    judge_max_tokens: Annotated[int | None, typer.Option(help="Most tokens per judge answer.")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Precision, recall and F1 of every grader implementation on the shipped labelled snippets, and
+    Cohen's kappa between implementations."""
+    from .graders import validate_graders
+
+    if split not in ("test", "dev", "all"):
+        raise _fail(f"unknown split {split!r}; choose test, dev or all")
+    methods = ("lexicon", "embedding") + (("judge",) if judge_model else ())
+    try:
+        with console.status("grading the labelled snippets (loads MiniLM; about a minute)", spinner="dots"):
+            result = validate_graders(methods=methods, judge_model=judge_model, split=split, judge_max_tokens=judge_max_tokens)
+    except AntischemeError as ex:
+        raise _fail(ex.message) from None
+    if json_output:
+        typer.echo(json.dumps(result, indent=2))
+        return
+    data = result["dataset"]
+    table = Table(title=f"Grader validation on {data['name']}, split {data['split']} ({data['n_eval']} of {data['n']} snippets)")
+    for column in ("grader", "implementation", "precision", "recall", "F1", "AUROC", "n", "positives", "unscored"):
+        table.add_column(column, justify="left" if column in ("grader", "implementation") else "right")
+    for m in result["metrics"]:
+        table.add_row(m["grader"], m["implementation"], f"{m['precision']:.2f}", f"{m['recall']:.2f}", f"{m['f1']:.2f}", f"{m['auroc']:.2f}",
+                      str(m["n"]), str(m["positives"]), str(m["unscored"]))
+    console.print(table)
+    agreement = Table(title="Agreement between implementations (Cohen's kappa)")
+    for column in ("grader", "a", "b", "kappa", "n"):
+        agreement.add_column(column)
+    for a in result["agreement"]:
+        agreement.add_row(a["grader"], a["a"], a["b"], f"{a['kappa']:.2f}", str(a["n"]))
+    console.print(agreement)
+
+
+@app.command()
+def ingest(
+    logs: Annotated[list[Path], typer.Argument(help="Inspect logs or directories of logs.")],
+    db: Annotated[Path, typer.Option(help="The DuckDB results database (created if missing).")] = Path("results.duckdb"),
+    grader_method: Annotated[str, typer.Option(help="CoT graders at ingest: lexicon, embedding, judge or none.")] = "lexicon",
+    judge_model: Annotated[str | None, typer.Option(help="Judge model for --grader-method judge.")] = None,
+    export: Annotated[list[Path] | None, typer.Option(help="Also write the rollouts table to this .parquet or .csv (repeatable).")] = None,
+) -> None:
+    """Build or update the results table: one row per rollout. Re-ingesting is idempotent (unchanged logs are skipped)."""
+    from .analysis import connect, export_table
+
+    try:
+        stats = _ingest_with_progress(logs, db, grader_method=grader_method, judge_model=judge_model)
+        con = connect(db)
+        written = [export_table(con, path) for path in export or []]
+    except AntischemeError as ex:
+        raise _fail(ex.message) from None
+    total = con.execute("SELECT count(*) FROM rollouts").fetchone()[0]
+    console.print(
+        f"{stats.logs} logs: {stats.ingested} ingested, {stats.skipped} unchanged; {stats.rollouts} rollouts written, "
+        f"{stats.unscored} grader outputs unscored; {total} rollouts in {db}"
+        + "".join(f"; exported {p}" for p in written)
+    )
+
+
+def _ingest_with_progress(logs: list[Path], db: Path, *, grader_method: str, judge_model: str | None):  # type: ignore[no-untyped-def]
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from .analysis import ingest as run_ingest
+
+    if grader_method not in ("lexicon", "embedding", "judge", "none"):
+        raise AntischemeError(f"unknown grader method {grader_method!r}; choose lexicon, embedding, judge or none")
+    if grader_method == "judge" and not judge_model:
+        raise AntischemeError("--grader-method judge needs --judge-model")
+    columns = (TextColumn("ingesting {task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=err_console, transient=True) as progress:
+        bar = progress.add_task("logs", total=None)
+
+        def advance(done: int, total: int, name: str) -> None:
+            progress.update(bar, completed=done, total=total, description=name[-60:])
+
+        return run_ingest(logs, db, method=grader_method, judge_model=judge_model, progress=advance)
+
+
+@app.command()
+def report(
+    log_dirs: Annotated[list[Path], typer.Argument(help="Log directories (two or more: compared side by side) or logs.")],
+    out: Annotated[Path, typer.Option(help="The HTML report to write.")] = Path("report.html"),
+    db: Annotated[Path | None, typer.Option(help="Results database (default: beside the report, <out>.duckdb).")] = None,
+    compare: Annotated[str, typer.Option(help="Side by side: auto (runs, else models), run or model.")] = "auto",
+    grader_method: Annotated[str, typer.Option(help="CoT graders at ingest: lexicon, embedding, judge or none.")] = "lexicon",
+    judge_model: Annotated[str | None, typer.Option(help="Judge model for --grader-method judge.")] = None,
+    validation: Annotated[bool, typer.Option(help="Include grader validation (lexicon and embedding on the labelled test split; cached).")] = True,
+    max_transcripts: Annotated[int, typer.Option(help="Most rollouts in the transcript viewer (flagged ones kept first).")] = 500,
+) -> None:
+    """Write a self-contained HTML report with a transcript viewer (ingests the logs first)."""
+    from .graders import cached_validation
+    from .report import write_report
+
+    if compare not in ("auto", "run", "model"):
+        raise _fail(f"unknown --compare {compare!r}; choose auto, run or model")
+    db = db or out.with_suffix(".duckdb")
+    try:
+        stats = _ingest_with_progress(log_dirs, db, grader_method=grader_method, judge_model=judge_model)
+        checks = None
+        if validation:
+            with console.status("grader validation (cached after the first run)", spinner="dots"):
+                checks = cached_validation()
+        with console.status("writing the report", spinner="dots"):
+            path = write_report(db, out, compare=compare, validation=checks, max_transcripts=max_transcripts)  # type: ignore[arg-type]
+    except AntischemeError as ex:
+        raise _fail(ex.message) from None
+    console.print(f"{stats.rollouts} new rollouts ingested into {db} ({stats.skipped} logs unchanged); report: {path}")
 
 
 @app.command()
