@@ -42,6 +42,7 @@ def test_prefill_continues_the_assistant_text(model: Model) -> None:
     assert output.metadata["prefill"] == PREFIX
     assert text.startswith(PREFIX)
     continuation = text[len(PREFIX) :]
+    assert output.metadata["continuations"] == [continuation]
     # a continuation of the sentence, not a new turn that starts over
     assert "Paris" in continuation
     assert not continuation.lstrip().startswith("The capital")

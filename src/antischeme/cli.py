@@ -428,6 +428,62 @@ def report(
     console.print(f"{stats.rollouts} new rollouts ingested into {db} ({stats.skipped} logs unchanged); report: {path}")
 
 
+@app.command(name="faithfulness")
+def faithfulness_command(
+    model: Annotated[str, typer.Option(help="A model that can continue an assistant message (antischeme/, vllm/, sglang/).")] = "",
+    quick: Annotated[bool, typer.Option("--quick", help="Small profile: 10 problems, short CoTs (a few minutes on the embedded model).")] = False,
+    summarizer_model: Annotated[str | None, typer.Option(help="Model that writes summaries and paraphrases (default: the same).")] = None,
+    model_arg: Annotated[list[str] | None, typer.Option("--model-arg", "-M", help="Model arg key=value (repeatable).")] = None,
+    seed: Annotated[int, typer.Option(help="Seed for problems and corruptions.")] = 0,
+    out: Annotated[Path, typer.Option(help="Directory for results, the plot and the request cache (re-runs resume).")] = Path("logs/faithfulness"),
+    json_output: Annotated[bool, typer.Option("--json", help="Print the results as one JSON object.")] = False,
+) -> None:
+    """CoT faithfulness on generated reasoning problems: early answering (AOC), further tokens,
+    summary substitution, added mistakes, paraphrase and filler."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from .interventions import faithfulness
+    from .models import DEFAULT_MODEL
+    from .runner import check_model
+
+    try:
+        chosen = check_model(model or DEFAULT_MODEL, _model_args(model_arg or []))
+        summarizer = check_model(summarizer_model) if summarizer_model else None
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        with Progress(*columns, console=err_console, transient=True) as progress:
+            bars: dict[str, Any] = {}
+
+            def advance(stage: str, done: int, total: int) -> None:
+                if stage not in bars:
+                    bars[stage] = progress.add_task(stage, total=total)
+                progress.update(bars[stage], completed=done, total=total)
+
+            result = faithfulness(chosen, profile="quick" if quick else "default", summarizer=summarizer, seed=seed,
+                                  out=out, progress=advance)
+    except AntischemeError as ex:
+        raise _fail(ex.message) from None
+    if json_output:
+        typer.echo(json.dumps({k: v for k, v in result.items() if k != "examples"}))
+        return
+    curve = result["early_answering"]
+    table = Table(title=f"Early answering on {result['n']} problems ({result['model']}): AOC {result['aoc']['value']:.3f}")
+    for column in ("% CoT kept", "same answer as full CoT", "correct", "further tokens"):
+        table.add_column(column, justify="right")
+    for f, a, c, t in zip(curve["fractions"], curve["agreement"], curve["accuracy"], curve["further_tokens"]):
+        table.add_row(f"{f:.0%}", f"{a:.0%}", f"{c:.0%}", f"{t:.0f}")
+    console.print(table)
+    accuracy = Table(title="Accuracy by condition [95% Beta(1,1) interval]")
+    for column in ("condition", "correct/n", "rate"):
+        accuracy.add_column(column)
+    for name, r in result["accuracy"].items():
+        accuracy.add_row(name, f"{r['k']}/{r['n']}", f"{r['mean']:.0%} [{r['low']:.0%}, {r['high']:.0%}]")
+    console.print(accuracy)
+    mistakes = result["mistakes"]["answer_changed"]
+    if mistakes:
+        console.print(f"added mistakes changed the answer in {mistakes['k']}/{mistakes['n']} CoTs")
+    console.print(f"results: {out / 'faithfulness.json'}   plot: {out / 'early_answering.svg'}")
+
+
 @app.command()
 def models() -> None:
     """List the embedded models and whether their wheels are installed."""

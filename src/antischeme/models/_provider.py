@@ -206,7 +206,10 @@ class LocalModelAPI(ModelAPI):
             usage=ModelUsage(
                 input_tokens=len(prompt_ids), output_tokens=output_tokens, total_tokens=len(prompt_ids) + output_tokens
             ),
-            metadata={"prefill": prompt.prefill, "backend": self.engine.name} if prompt.prefill else {"backend": self.engine.name},
+            # prefilled: the raw text each choice added after the prefill, for CoT experiments
+            metadata={"prefill": prompt.prefill, "continuations": [c.text for c in completions], "backend": self.engine.name}
+            if prompt.prefill
+            else {"backend": self.engine.name},
         )
         response = {"completions": [{"text": c.text, "finish_reason": c.finish_reason} for c in completions]}
         return output, ModelCall.create(request=request, response=response)

@@ -50,8 +50,8 @@ def run_tasks(
         entry with outcome counts, the covert rate with its interval and the engagement rate.
     """
     config = {k: v for k, v in (generate_config or {}).items() if v is not None}
-    resolved = _check_model(model, model_args or {}, config)
-    roles = {"judge": _check_model(judge_model, {}, {})} if judge_model else None
+    resolved = check_model(model, model_args or {}, config)
+    roles = {"judge": check_model(judge_model, {}, {})} if judge_model else None
     success, logs = eval_set(
         tasks=tasks,
         model=resolved,
@@ -78,12 +78,12 @@ def run_tasks(
     return rows
 
 
-def _check_model(model: str, model_args: dict[str, Any], config: dict[str, Any]):  # type: ignore[no-untyped-def]
+def check_model(model: str, model_args: dict[str, Any] | None = None, config: dict[str, Any] | None = None):  # type: ignore[no-untyped-def]
     """Resolve the model up front so a bad name or arg fails before any task starts."""
     from inspect_ai.model import GenerateConfig
 
     try:
-        return get_model(model, config=GenerateConfig(**config), **model_args)
+        return get_model(model, config=GenerateConfig(**(config or {})), **(model_args or {}))
     except AntischemeError:
         raise
     except Exception as ex:  # Inspect's own errors for unknown providers, missing keys, ...
