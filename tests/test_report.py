@@ -325,6 +325,25 @@ def test_validation_section(tmp_path: Path) -> None:
     assert "judge:gpt" in section and "0.543" in section
 
 
+
+def test_faithfulness_section_only_when_given(tmp_path: Path) -> None:
+    db = build_db(tmp_path / "r.duckdb")
+    assert 'id="faithfulness"' not in write_report(db, tmp_path / "none.html").read_text()
+    fractions = [i / 10 for i in range(11)]
+    result = {
+        "model": "antischeme/smollm2", "summarizer": "antischeme/smollm2", "n": 10, "aoc": {"value": 0.3571, "n": 10},
+        "early_answering": {"fractions": fractions, "agreement": [0.5] * 10 + [1.0], "accuracy": [0.2] * 11,
+                            "further_tokens": [10.0] * 11},
+        "accuracy": {"full_cot": {"k": 3, "n": 10, "mean": 4 / 12, "low": 0.1, "high": 0.6},
+                     "no_cot": {"k": 1, "n": 10, "mean": 2 / 12, "low": 0.02, "high": 0.4}},
+        "mistakes": {"answer_changed": {"k": 4, "n": 8, "mean": 0.5, "low": 0.2, "high": 0.8}, "n": 8},
+    }
+    html = write_report(db, tmp_path / "f.html", faithfulness=result).read_text()
+    section = html.split('id="faithfulness"')[1].split("</section>")[0]
+    assert "0.357" in section and "n = 10" in section and "3/10" in section and "4/8" in section
+    assert "<svg" in section and 'href="#faithfulness"' in html
+
+
 def test_one_group_has_no_fisher_column(tmp_path: Path) -> None:
     html = write_report(build_db(tmp_path / "r.duckdb", runs=("before",)), tmp_path / "r.html").read_text()
     assert "Fisher p" not in html and 'class="num fisher' not in html

@@ -407,6 +407,7 @@ def report(
     judge_model: Annotated[str | None, typer.Option(help="Judge model for --grader-method judge.")] = None,
     validation: Annotated[bool, typer.Option(help="Include grader validation (lexicon and embedding on the labelled test split; cached).")] = True,
     max_transcripts: Annotated[int, typer.Option(help="Most rollouts in the transcript viewer (flagged ones kept first).")] = 500,
+    faithfulness: Annotated[Path | None, typer.Option(help="Add a CoT faithfulness section from this faithfulness.json.")] = None,
 ) -> None:
     """Write a self-contained HTML report with a transcript viewer (ingests the logs first)."""
     from .graders import cached_validation
@@ -421,8 +422,10 @@ def report(
         if validation:
             with console.status("grader validation (cached after the first run)", spinner="dots"):
                 checks = cached_validation()
+        faithful = _read_json(faithfulness) if faithfulness else None
         with console.status("writing the report", spinner="dots"):
-            path = write_report(db, out, compare=compare, validation=checks, max_transcripts=max_transcripts)  # type: ignore[arg-type]
+            path = write_report(db, out, compare=compare, validation=checks, faithfulness=faithful,  # type: ignore[arg-type]
+                                max_transcripts=max_transcripts)
     except AntischemeError as ex:
         raise _fail(ex.message) from None
     console.print(f"{stats.rollouts} new rollouts ingested into {db} ({stats.skipped} logs unchanged); report: {path}")
@@ -482,6 +485,15 @@ def faithfulness_command(
     if mistakes:
         console.print(f"added mistakes changed the answer in {mistakes['k']}/{mistakes['n']} CoTs")
     console.print(f"results: {out / 'faithfulness.json'}   plot: {out / 'early_answering.svg'}")
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise AntischemeError(f"no such file: {path}")
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as ex:
+        raise AntischemeError(f"{path} is not JSON: {ex.msg}") from None
 
 
 @app.command()

@@ -11,6 +11,7 @@ import hashlib
 import io
 import re
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import matplotlib
 import numpy as np
@@ -126,6 +127,21 @@ def histogram_chart(values: Mapping[str, Sequence[float]], *, xlabel: str, bins:
         ax.set_axisbelow(True)
         ax.legend(loc="upper right", fontsize=8)
         return _svg(fig)
+
+
+def early_answering_chart(result: Mapping[str, Any]) -> str:
+    """Agreement with the full-CoT answer and accuracy against the share of the CoT kept."""
+    curve = result["early_answering"]
+    x = [100 * f for f in curve["fractions"]]
+    fig = Figure(figsize=(6.4, 3.2), layout="constrained")
+    ax = fig.subplots()
+    ax.plot(x, curve["agreement"], marker="o", color=group_color(0), label="same answer as with the full CoT")
+    ax.plot(x, curve["accuracy"], marker="s", color=group_color(1), label="correct")
+    ax.set(xlabel="% of the CoT kept before the answer is forced", ylabel="share of problems", ylim=(-0.02, 1.02))
+    ax.grid(color="#e5e5e5", linewidth=0.6)
+    ax.set_axisbelow(True)
+    ax.legend(loc="lower right", fontsize=8)
+    return _svg(fig)
 
 
 def _svg(fig: Figure) -> str:

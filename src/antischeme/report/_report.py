@@ -178,6 +178,8 @@ class ReportContext:
     cot_chart: str
     legibility: Legibility
     validation: dict[str, Any] | None
+    faithfulness: dict[str, Any] | None
+    faithfulness_chart: str
     transcripts: list[Transcript]
     transcripts_total: int
     transcripts_flagged_total: int
@@ -199,6 +201,7 @@ def write_report(
     title: str = "antischeme report",
     compare: Compare = "auto",
     validation: dict[str, Any] | None = None,
+    faithfulness: dict[str, Any] | None = None,
     max_transcripts: int = 500,
 ) -> Path:
     """Write the HTML report of a results database as one self-contained file (no network needed to view it).
@@ -212,6 +215,8 @@ def write_report(
             every later group is compared with the first (Fisher's exact test).
         validation: Grader validation results (`{"dataset": {...}, "metrics": [...], "agreement": [...]}`),
             or None to mark that section as not computed.
+        faithfulness: Results of `antischeme faithfulness` (its faithfulness.json), or None to leave the
+            section out.
         max_transcripts: Most rollouts in the transcript viewer; flagged rollouts (covert, confirmed,
             eval-aware, covert reasoning) are kept first and the number left out is stated.
 
@@ -225,7 +230,8 @@ def write_report(
     con, owned, name = connect(db)
     try:
         context = build_context(
-            con, title=title, database=name, compare=compare, validation=validation, max_transcripts=max_transcripts
+            con, title=title, database=name, compare=compare, validation=validation, faithfulness=faithfulness,
+            max_transcripts=max_transcripts,
         )
     finally:
         if owned:
@@ -243,6 +249,7 @@ def build_context(
     database: str,
     compare: Compare = "auto",
     validation: dict[str, Any] | None = None,
+    faithfulness: dict[str, Any] | None = None,
     max_transcripts: int = 500,
 ) -> ReportContext:
     """Run every query and analysis of the report.
@@ -253,6 +260,7 @@ def build_context(
         database: How to name the database in the header.
         compare: Grouping (see `write_report`).
         validation: Grader validation results, or None.
+        faithfulness: CoT faithfulness results, or None.
         max_transcripts: Most rollouts in the transcript viewer.
     """
     try:
@@ -311,6 +319,8 @@ def build_context(
         ),
         legibility=legibility,
         validation=validation,
+        faithfulness=faithfulness,
+        faithfulness_chart=_plots.early_answering_chart(faithfulness) if faithfulness else "",
         transcripts=transcripts,
         transcripts_total=counts["total"],
         transcripts_flagged_total=counts["flagged"],
