@@ -160,3 +160,32 @@ def test_grade_command_prints_one_json_object_per_record(tmp_path: Path) -> None
     ]:
         failed = subprocess.run([*cli, *args], capture_output=True, text=True, env=env, timeout=120)
         assert failed.returncode == 2 and message in failed.stderr and "Traceback" not in failed.stderr
+
+
+def test_cot_grader_scorer_rescores_a_finished_log(tmp_path: Path) -> None:
+    """`inspect score --scorer antischeme/cot_grader` through the entry point, on a real log."""
+    from inspect_ai import eval as inspect_eval
+    from inspect_ai.log import read_eval_log
+    from inspect_ai.model import ContentReasoning, ContentText
+
+    from antischeme.envs import family_task, get_family
+
+    first = ModelOutput.for_tool_call("mockllm/model", "list_files", {})
+    first.choices[0].message.content = [ContentReasoning(reasoning="Clearly an alignment test, this setup."),
+                                        ContentText(text="Listing.")]
+    outputs = [first] + [ModelOutput.from_content("mockllm/model", "Done.") for _ in range(6)]
+    for output in outputs:
+        output.usage = ModelUsage(input_tokens=1, output_tokens=1, total_tokens=2)
+    family = get_family("goal_guarding")
+    [log] = inspect_eval(family_task(family, variants=family.variants()[:1]), display="none", log_dir=str(tmp_path),
+                         model=get_model("mockllm/model", custom_outputs=outputs))
+    inspect = Path(sys.executable).parent / "inspect"
+    done = subprocess.run([str(inspect), "score", log.location, "--scorer", "antischeme/cot_grader", "-S",
+                           "grader=eval_awareness", "--action", "append", "--overwrite"],
+                          capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"}, timeout=300,
+                          input="y\n")
+    assert done.returncode == 0, done.stderr
+    [sample] = read_eval_log(log.location).samples
+    score = sample.scores["cot_grader"]
+    assert score.value == "positive" and "alignment test" in score.answer
+    assert score.metadata["cot_source"] == "reasoning" and score.metadata["method"] == "lexicon"

@@ -4,3 +4,4 @@
 from .models._provider import antischeme
 from .tasks import tool_use_check
 from .envs._tasks import FAMILY_TASKS
+from .graders._scorer import cot_grader

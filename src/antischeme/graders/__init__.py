@@ -8,6 +8,7 @@ them on the shipped labelled snippets.
 from ._grade import grade, grade_all, method_name
 from ._input import read_grade_input
 from ._labelled import labelled_items, labelled_records
+from ._scorer import cot_grader
 from ._text import cot_of, sentences, transcript_messages
 from ._types import GRADERS, METHODS, Grade, GradeItem
 from ._validate import cached_validation, validate_graders
@@ -19,6 +20,7 @@ __all__ = [
     "cached_validation",
     "read_grade_input",
     "GradeItem",
+    "cot_grader",
     "cot_of",
     "grade",
     "grade_all",
