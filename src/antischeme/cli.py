@@ -431,6 +431,56 @@ def report(
     console.print(f"{stats.rollouts} new rollouts ingested into {db} ({stats.skipped} logs unchanged); report: {path}")
 
 
+@app.command()
+def intervene(
+    logs: Annotated[list[Path], typer.Argument(help="Inspect logs (or directories) of environment rollouts to intervene on.")],
+    model: Annotated[str, typer.Option(help="The model that continues the edited CoTs (prefill: antischeme/, vllm/, sglang/).")] = "",
+    k: Annotated[int, typer.Option("-K", "--k", help="Continuations per edited prefix.")] = 8,
+    grader_method: Annotated[str, typer.Option(help="Eval-awareness grader used to pick sentences: lexicon or embedding.")] = "lexicon",
+    max_rollouts: Annotated[int, typer.Option(help="Most source rollouts per experiment.")] = 20,
+    max_tokens: Annotated[int | None, typer.Option(help="Most tokens per model turn in the continuations.")] = None,
+    model_arg: Annotated[list[str] | None, typer.Option("--model-arg", "-M", help="Model arg key=value (repeatable).")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the choices and of sampling.")] = 0,
+    out: Annotated[Path, typer.Option(help="Output directory (continuation logs, edits, intervene.json); re-running resumes.")] = Path("logs/intervene"),
+    json_output: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Remove or inject eval-awareness sentences in rollouts' CoTs, resample the episodes K times,
+    and compare covert-action rates (removed vs kept, injected vs a neutral-sentence control)."""
+    from .interventions import intervene as run_intervene
+    from .models import DEFAULT_MODEL
+    from .runner import check_model
+
+    if grader_method not in ("lexicon", "embedding"):
+        raise _fail(f"unknown grader method {grader_method!r}; choose lexicon or embedding")
+    try:
+        chosen = check_model(model or DEFAULT_MODEL, _model_args(model_arg or []))
+        summary = run_intervene(logs, model=chosen, k=k, out=out, method=grader_method, max_rollouts=max_rollouts,
+                                seed=seed, max_tokens=max_tokens)
+    except AntischemeError as ex:
+        raise _fail(ex.message) from None
+    if json_output:
+        typer.echo(json.dumps(summary))
+        return
+    selection = summary["selection"]
+    console.print(
+        f"{selection['rollouts']} source rollouts, {selection['eval_aware']} eval-aware; removal on {selection['removal']}, "
+        f"injection on {selection['injection']} ({selection['injection_skipped_no_pool']} skipped: no eval-aware sentence "
+        f"of this model to inject); K = {summary['k']}"
+    )
+    table = Table(title="Covert-action rate per condition (covert / engaged continuations) [95% Beta(1,1) interval]")
+    for column in ("condition", "rollouts", "continuations", "engaged", "covert/engaged", "rate"):
+        table.add_column(column, justify="left" if column == "condition" else "right")
+    for name, c in summary["conditions"].items():
+        r = c["covert_rate"]
+        table.add_row(name, str(c["rollouts"]), str(c["continuations"]), str(c["engaged"]), f"{r['k']}/{r['n']}",
+                      f"{r['mean']:.0%} [{r['low']:.0%}, {r['high']:.0%}]" if r["n"] else "n/a (0 engaged)")
+    console.print(table)
+    for experiment, test in summary["comparisons"].items():
+        console.print(f"{experiment}: {test['treated']} - {test['reference']} = {test['difference']:+.1%} "
+                      f"(Fisher p = {test['p_value']:.3g})")
+    console.print(f"details: {out / 'intervene.json'}   continuations: {out / 'logs'}")
+
+
 @app.command(name="faithfulness")
 def faithfulness_command(
     model: Annotated[str, typer.Option(help="A model that can continue an assistant message (antischeme/, vllm/, sglang/).")] = "",

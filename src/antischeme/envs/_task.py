@@ -74,19 +74,36 @@ def agent_loop() -> Solver:
     ask each follow-up question and record the answers."""
 
     async def solve(state: TaskState, generate: Generate) -> TaskState:
-        scenario = scenario_of(state)
-        while True:
-            state = await generate(state, tool_calls="single")
-            if state.completed or load_world().submission is not None or not state.output.message.tool_calls:
-                break
-        for question in scenario.followups:
-            if state.completed:
-                break
-            state.messages.append(ChatMessageUser(content=question))
-            state = await generate(state, tool_calls="loop")
-        return state
+        return await run_agent(state, generate)
 
     return solve
+
+
+async def run_agent(state: TaskState, generate: Generate, *, prefilled: bool = False) -> TaskState:
+    """The agent loop and follow-up questions (see `agent_loop`).
+
+    Args:
+        state: The sample's state.
+        generate: Inspect's generate.
+        prefilled: The last message is the start of an assistant turn for the model to continue
+            (a CoT intervention); the continued turn replaces it.
+    """
+    scenario = scenario_of(state)
+    while True:
+        prefill_at = len(state.messages) - 1 if prefilled else None
+        state = await generate(state, tool_calls="single")
+        if prefill_at is not None:
+            # the provider returns the whole turn, prefill included: keep that, drop the fragment
+            state.messages.pop(prefill_at)
+            prefilled = False
+        if state.completed or load_world().submission is not None or not state.output.message.tool_calls:
+            break
+    for question in scenario.followups:
+        if state.completed:
+            break
+        state.messages.append(ChatMessageUser(content=question))
+        state = await generate(state, tool_calls="loop")
+    return state
 
 
 @solver

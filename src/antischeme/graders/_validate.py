@@ -36,7 +36,7 @@ def validate_graders(
     Returns:
         ``{"dataset": {...}, "metrics": [{grader, implementation, precision, recall, f1, auroc, n, positives, unscored}],
         "agreement": [{grader, a, b, kappa, n}]}``; spec_citation adds rows for its miscited and
-        invented sub-labels.
+        invented sub-labels; confirmed_covert is measured on the snippets where the detector fired.
     """
     items, records = labelled_items(split)
     metrics: list[dict[str, Any]] = []
@@ -50,14 +50,17 @@ def validate_graders(
     }
     for grader in graders:
         predictions[grader] = {}
+        # confirmed_covert is false by definition where the detector did not fire: measuring there
+        # would reward every implementation for free, so it is measured where the detector fired
+        keep = [i for i, r in enumerate(records) if grader != "confirmed_covert" or r["detector_fired"]]
         for name, by_grader in graded.items():
-            grades = by_grader[grader]
+            grades = [by_grader[grader][i] for i in keep]
             predictions[grader][name] = grades
-            metrics.append(_scores(grader, name, [bool(r["labels"][grader]) for r in records], [g.label for g in grades],
-                                   [g.score for g in grades]))
+            metrics.append(_scores(grader, name, [bool(records[i]["labels"][grader]) for i in keep],
+                                   [g.label for g in grades], [g.score for g in grades]))
             if grader == "spec_citation":
                 for part in ("miscited", "invented"):
-                    gold = [bool(r["spec"][part]) for r in records]
+                    gold = [bool(records[i]["spec"][part]) for i in keep]
                     predicted = [None if g.label is None else bool(g.details.get(part)) for g in grades]
                     metrics.append(_scores(f"spec_citation.{part}", name, gold, predicted))
         for a, b in combinations(predictions[grader], 2):

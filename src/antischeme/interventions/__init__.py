@@ -1,10 +1,11 @@
 """Causal chain-of-thought experiments: edit or cut a CoT, continue it (prefill), measure what moves.
 
-So far: CoT faithfulness (`faithfulness`: early answering, summary substitution, added mistakes,
+Eval-awareness removal and injection with resampled episodes (`intervene`), and CoT faithfulness (`faithfulness`: early answering, summary substitution, added mistakes,
 paraphrase, filler) on a reasoning dataset generated here (`reasoning_problems`).
 """
 
 from ._faithfulness import PROFILES, FaithfulnessProfile, faithfulness, parse_answer, plot_early_answering, truncate
+from ._intervene import Edit, intervene, plan_edits, summarize
 from ._generation import PREFILL_PROVIDERS, Continuation, Generator, Request, check_prefill
 from ._problems import Problem, reasoning_problems
 
@@ -12,14 +13,18 @@ __all__ = [
     "PREFILL_PROVIDERS",
     "PROFILES",
     "Continuation",
+    "Edit",
     "FaithfulnessProfile",
     "Generator",
     "Problem",
     "Request",
     "check_prefill",
     "faithfulness",
+    "intervene",
     "parse_answer",
+    "plan_edits",
     "plot_early_answering",
     "reasoning_problems",
+    "summarize",
     "truncate",
 ]
