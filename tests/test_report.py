@@ -344,6 +344,25 @@ def test_faithfulness_section_only_when_given(tmp_path: Path) -> None:
     assert "<svg" in section and 'href="#faithfulness"' in html
 
 
+
+def test_intervention_section_shows_conditions_and_fisher(tmp_path: Path) -> None:
+    db = build_db(tmp_path / "r.duckdb")
+    assert 'id="intervention"' not in write_report(db, tmp_path / "none.html").read_text()
+
+    def condition(k: int, n: int) -> dict:
+        r = beta_rate(k, n)
+        return {"rollouts": 5, "continuations": 40, "engaged": n, "covert_rate": {"k": k, "n": n, "mean": r.mean,
+                                                                                   "low": r.low, "high": r.high}}
+
+    result = {"model": "antischeme/smollm2", "k": 8, "seed": 0, "grader_method": "lexicon",
+              "conditions": {"kept": condition(4, 30), "removed": condition(9, 30), "injected": condition(0, 0)},
+              "comparisons": {"removal": {"reference": "kept", "treated": "removed", "p_value": 0.2108, "difference": 0.16}}}
+    html = write_report(db, tmp_path / "i.html", intervention=result).read_text()
+    section = html.split('id="intervention"')[1].split("</section>")[0]
+    assert "4/30" in section and "9/30" in section and "n/a (0 engaged)" in section
+    assert "0.211" in section and "K = 8" in section and "<svg" in section
+
+
 def test_one_group_has_no_fisher_column(tmp_path: Path) -> None:
     html = write_report(build_db(tmp_path / "r.duckdb", runs=("before",)), tmp_path / "r.html").read_text()
     assert "Fisher p" not in html and 'class="num fisher' not in html

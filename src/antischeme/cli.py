@@ -408,6 +408,7 @@ def report(
     validation: Annotated[bool, typer.Option(help="Include grader validation (lexicon and embedding on the labelled test split; cached).")] = True,
     max_transcripts: Annotated[int, typer.Option(help="Most rollouts in the transcript viewer (flagged ones kept first).")] = 500,
     faithfulness: Annotated[Path | None, typer.Option(help="Add a CoT faithfulness section from this faithfulness.json.")] = None,
+    intervention: Annotated[Path | None, typer.Option(help="Add an eval-awareness intervention section from this intervene.json.")] = None,
 ) -> None:
     """Write a self-contained HTML report with a transcript viewer (ingests the logs first)."""
     from .graders import cached_validation
@@ -423,8 +424,9 @@ def report(
             with console.status("grader validation (cached after the first run)", spinner="dots"):
                 checks = cached_validation()
         faithful = _read_json(faithfulness) if faithfulness else None
+        intervened = _read_json(intervention) if intervention else None
         with console.status("writing the report", spinner="dots"):
-            path = write_report(db, out, compare=compare, validation=checks, faithfulness=faithful,  # type: ignore[arg-type]
+            path = write_report(db, out, compare=compare, validation=checks, faithfulness=faithful, intervention=intervened,  # type: ignore[arg-type]
                                 max_transcripts=max_transcripts)
     except AntischemeError as ex:
         raise _fail(ex.message) from None

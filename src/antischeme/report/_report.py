@@ -180,6 +180,8 @@ class ReportContext:
     validation: dict[str, Any] | None
     faithfulness: dict[str, Any] | None
     faithfulness_chart: str
+    intervention: dict[str, Any] | None
+    intervention_chart: str
     transcripts: list[Transcript]
     transcripts_total: int
     transcripts_flagged_total: int
@@ -202,6 +204,7 @@ def write_report(
     compare: Compare = "auto",
     validation: dict[str, Any] | None = None,
     faithfulness: dict[str, Any] | None = None,
+    intervention: dict[str, Any] | None = None,
     max_transcripts: int = 500,
 ) -> Path:
     """Write the HTML report of a results database as one self-contained file (no network needed to view it).
@@ -217,6 +220,7 @@ def write_report(
             or None to mark that section as not computed.
         faithfulness: Results of `antischeme faithfulness` (its faithfulness.json), or None to leave the
             section out.
+        intervention: Results of `antischeme intervene` (its intervene.json), or None to leave the section out.
         max_transcripts: Most rollouts in the transcript viewer; flagged rollouts (covert, confirmed,
             eval-aware, covert reasoning) are kept first and the number left out is stated.
 
@@ -231,7 +235,7 @@ def write_report(
     try:
         context = build_context(
             con, title=title, database=name, compare=compare, validation=validation, faithfulness=faithfulness,
-            max_transcripts=max_transcripts,
+            intervention=intervention, max_transcripts=max_transcripts,
         )
     finally:
         if owned:
@@ -250,6 +254,7 @@ def build_context(
     compare: Compare = "auto",
     validation: dict[str, Any] | None = None,
     faithfulness: dict[str, Any] | None = None,
+    intervention: dict[str, Any] | None = None,
     max_transcripts: int = 500,
 ) -> ReportContext:
     """Run every query and analysis of the report.
@@ -261,6 +266,7 @@ def build_context(
         compare: Grouping (see `write_report`).
         validation: Grader validation results, or None.
         faithfulness: CoT faithfulness results, or None.
+        intervention: Eval-awareness intervention results, or None.
         max_transcripts: Most rollouts in the transcript viewer.
     """
     try:
@@ -321,6 +327,8 @@ def build_context(
         validation=validation,
         faithfulness=faithfulness,
         faithfulness_chart=_plots.early_answering_chart(faithfulness) if faithfulness else "",
+        intervention=intervention,
+        intervention_chart=_intervention_chart(intervention) if intervention and intervention.get("conditions") else "",
         transcripts=transcripts,
         transcripts_total=counts["total"],
         transcripts_flagged_total=counts["flagged"],
@@ -328,6 +336,26 @@ def build_context(
         transcripts_flagged_left_out=counts["flagged"] - sum(_flagged(t.flags) for t in transcripts),
         transcript_families=sorted({t.family for t in transcripts}),
         highlight_graders=_highlight_graders(transcripts),
+    )
+
+
+def _intervention_chart(result: dict[str, Any]) -> str:
+    """Covert-action rate per intervention condition, reference and treated side by side."""
+    rows = [(experiment, pair) for experiment, pair in (("removal", ("kept", "removed")), ("injection", ("control", "injected")))
+            if any(c in result["conditions"] for c in pair)]
+
+    def rate(condition: str) -> Rate | str:
+        found = result["conditions"].get(condition)
+        if not found:
+            return "not run"
+        r = found["covert_rate"]
+        return Rate(r["k"], r["n"], r["mean"], r["low"], r["high"]) if r["n"] else "n/a (0 engaged)"
+
+    return _plots.rate_chart(
+        [f"{experiment}: {pair[0]} / {pair[1]}" for experiment, pair in rows],
+        ["reference (kept / control)", "treated (removed / injected)"],
+        [[rate(pair[0]), rate(pair[1])] for _, pair in rows],
+        xlabel="covert-action rate over engaged continuations (posterior mean, 95% credible interval)",
     )
 
 
