@@ -18,7 +18,7 @@ runner = CliRunner()
 def test_help_documents_every_command() -> None:
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
-    for command in ("run", "models", "envs", "validate", "grade", "ingest", "report", "graders", "faithfulness", "intervene"):
+    for command in ("run", "models", "envs", "validate", "grade", "ingest", "report", "graders", "faithfulness", "intervene", "importance"):
         assert command in result.output
     run_help = runner.invoke(app, ["run", "--help"])
     for option in ("--model", "--suite", "--envs", "--task", "--limit", "--epochs", "--log-dir", "--model-arg"):

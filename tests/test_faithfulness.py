@@ -106,3 +106,30 @@ def test_faithfulness_command_rejects_a_model_that_cannot_prefill(tmp_path: Path
                              "--out", str(tmp_path)], capture_output=True, text=True, timeout=120)
     assert failed.returncode == 2 and "cannot continue an assistant message" in failed.stderr
     assert "Traceback" not in failed.stderr
+
+
+def test_kl_of_answer_distributions() -> None:
+    from collections import Counter
+
+    from antischeme.interventions._importance import _kl
+
+    same = Counter({"4": 3, "5": 1})
+    assert _kl(same, same) == pytest.approx(0.0)
+    assert _kl(Counter({"4": 4}), Counter({"9": 4})) > _kl(Counter({"4": 4}), Counter({"4": 3, "9": 1})) > 0
+
+
+@pytest.mark.slow
+def test_resampling_importance_on_the_embedded_model(tmp_path: Path) -> None:
+    from antischeme.interventions import resampling_importance
+
+    result = resampling_importance("antischeme/smollm2", problems=1, resamples=2, cot_tokens=40, continuation_tokens=16,
+                                   out=tmp_path)
+    rows = result["sentences"]
+    assert rows and all(r["resamples_after"] == 2 for r in rows)
+    assert all(0 <= r["resamples_before_different"] <= 2 for r in rows)
+    measured = [r for r in rows if r["importance"] is not None]
+    assert all(-1.0 <= r["importance"] <= 1.0 and r["kl"] >= 0 for r in measured)
+    assert len(measured) + result["unmeasured"] == len(rows)
+    again = resampling_importance("antischeme/smollm2", problems=1, resamples=2, cot_tokens=40, continuation_tokens=16,
+                                  out=tmp_path)
+    assert again["requests_from_cache"] == again["requests"] and again["sentences"] == rows

@@ -483,6 +483,53 @@ def intervene(
     console.print(f"details: {out / 'intervene.json'}   continuations: {out / 'logs'}")
 
 
+@app.command()
+def importance(
+    model: Annotated[str, typer.Option(help="A model that can continue an assistant message (antischeme/, vllm/, sglang/).")] = "",
+    problems: Annotated[int, typer.Option(help="Generated reasoning problems (one greedy CoT each).")] = 3,
+    resamples: Annotated[int, typer.Option(help="Continuations before and after each sentence.")] = 4,
+    threshold: Annotated[float, typer.Option(help="Cosine (MiniLM) below which a resampled sentence counts as different.")] = 0.8,
+    model_arg: Annotated[list[str] | None, typer.Option("--model-arg", "-M", help="Model arg key=value (repeatable).")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the problems.")] = 0,
+    out: Annotated[Path, typer.Option(help="Directory for results and the request cache (re-runs resume).")] = Path("logs/importance"),
+    json_output: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+) -> None:
+    """Counterfactual importance of each CoT sentence: resample before and after it, keep semantically
+    different alternatives, compare the final-answer distributions (change and KL)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from .interventions import resampling_importance
+    from .models import DEFAULT_MODEL
+    from .runner import check_model
+
+    try:
+        chosen = check_model(model or DEFAULT_MODEL, _model_args(model_arg or []))
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        with Progress(*columns, console=err_console, transient=True) as progress:
+            bars: dict[str, Any] = {}
+
+            def advance(stage: str, done: int, total: int) -> None:
+                if stage not in bars:
+                    bars[stage] = progress.add_task(stage, total=total)
+                progress.update(bars[stage], completed=done, total=total)
+
+            result = resampling_importance(chosen, problems=problems, resamples=resamples, threshold=threshold,
+                                           seed=seed, out=out, progress=advance)
+    except AntischemeError as ex:
+        raise _fail(ex.message) from None
+    if json_output:
+        typer.echo(json.dumps(result))
+        return
+    table = Table(title=f"Most important CoT sentences ({result['model']}, {resamples} resamples per side)")
+    for column in ("problem", "#", "sentence", "importance", "KL", "n after / different before"):
+        table.add_column(column, overflow="fold")
+    for row in result["most_important"]:
+        table.add_row(row["problem"], str(row["sentence"]), row["text"], f"{row['importance']:+.2f}",
+                      f"{row['kl']:.2f}" if row["kl"] is not None else "", f"{row['resamples_after']} / {row['resamples_before_different']}")
+    console.print(table)
+    console.print(f"{result['unmeasured']} sentences had no semantically different resample; results: {out / 'importance.json'}")
+
+
 @app.command(name="faithfulness")
 def faithfulness_command(
     model: Annotated[str, typer.Option(help="A model that can continue an assistant message (antischeme/, vllm/, sglang/).")] = "",
