@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -496,23 +497,13 @@ def importance(
 ) -> None:
     """Counterfactual importance of each CoT sentence: resample before and after it, keep semantically
     different alternatives, compare the final-answer distributions (change and KL)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
     from .interventions import resampling_importance
     from .models import DEFAULT_MODEL
     from .runner import check_model
 
     try:
         chosen = check_model(model or DEFAULT_MODEL, _model_args(model_arg or []))
-        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-        with Progress(*columns, console=err_console, transient=True) as progress:
-            bars: dict[str, Any] = {}
-
-            def advance(stage: str, done: int, total: int) -> None:
-                if stage not in bars:
-                    bars[stage] = progress.add_task(stage, total=total)
-                progress.update(bars[stage], completed=done, total=total)
-
+        with _stage_progress() as advance:
             result = resampling_importance(chosen, problems=problems, resamples=resamples, threshold=threshold,
                                            seed=seed, out=out, progress=advance)
     except AntischemeError as ex:
@@ -542,8 +533,6 @@ def faithfulness_command(
 ) -> None:
     """CoT faithfulness on generated reasoning problems: early answering (AOC), further tokens,
     summary substitution, added mistakes, paraphrase and filler."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
     from .interventions import faithfulness
     from .models import DEFAULT_MODEL
     from .runner import check_model
@@ -551,15 +540,7 @@ def faithfulness_command(
     try:
         chosen = check_model(model or DEFAULT_MODEL, _model_args(model_arg or []))
         summarizer = check_model(summarizer_model) if summarizer_model else None
-        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-        with Progress(*columns, console=err_console, transient=True) as progress:
-            bars: dict[str, Any] = {}
-
-            def advance(stage: str, done: int, total: int) -> None:
-                if stage not in bars:
-                    bars[stage] = progress.add_task(stage, total=total)
-                progress.update(bars[stage], completed=done, total=total)
-
+        with _stage_progress() as advance:
             result = faithfulness(chosen, profile="quick" if quick else "default", summarizer=summarizer, seed=seed,
                                   out=out, progress=advance)
     except AntischemeError as ex:
@@ -584,6 +565,23 @@ def faithfulness_command(
     if mistakes:
         console.print(f"added mistakes changed the answer in {mistakes['k']}/{mistakes['n']} CoTs")
     console.print(f"results: {out / 'faithfulness.json'}   plot: {out / 'early_answering.svg'}")
+
+
+@contextmanager
+def _stage_progress() -> Iterator[Callable[[str, int, int], None]]:
+    """One progress bar per stage (with an ETA), fed by (stage, done, total) callbacks."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=err_console, transient=True) as progress:
+        bars: dict[str, Any] = {}
+
+        def advance(stage: str, done: int, total: int) -> None:
+            if stage not in bars:
+                bars[stage] = progress.add_task(stage, total=total)
+            progress.update(bars[stage], completed=done, total=total)
+
+        yield advance
 
 
 def _read_json(path: Path) -> dict[str, Any]:
