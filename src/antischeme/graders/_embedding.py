@@ -5,9 +5,9 @@ Per grader, a class-balanced logistic regression is trained on the labelled snip
 training split (``dev``): each whole snippet with its label, plus single sentences — the evidence
 sentences of positive snippets as positives and every sentence of negative snippets as negatives.
 A text is scored sentence by sentence; its score is the highest sentence probability and its
-evidence that sentence. (Chosen by 5-fold cross-validation on dev against whole-text and
-passage-window designs: F1 0.75 vs 0.59 for eval awareness, 0.47 vs 0.38 for covert reasoning,
-0.49 vs 0.50 for escalation.)
+evidence that sentence. Chosen by 5-fold cross-validation on dev against classifying whole texts
+(C from 0.5 to 8): F1 0.62-0.75 vs 0.55-0.60 for eval awareness, 0.42-0.47 vs 0.32-0.38 for covert
+reasoning, 0.44-0.50 vs 0.48-0.51 for escalation. C = 4 sits between the values tried.
 
 spec_citation: whether an id such as "AS1" is cited is a lexical fact, so ids are found by the
 shared citation parser; what this implementation adds is a semantic miscitation check: the clause
