@@ -6,7 +6,6 @@ from itertools import combinations
 from typing import Any
 
 from inspect_ai.model import Model
-from sklearn.metrics import cohen_kappa_score, precision_recall_fscore_support, roc_auc_score
 
 from ._grade import grade_all, method_name
 from ._labelled import LABELLED_FILE, labelled_items, labelled_records
@@ -78,6 +77,8 @@ def validate_graders(
 def _scores(
     grader: str, implementation: str, gold: list[bool], predicted: list[bool | None], scores: list[float | None] | None = None
 ) -> dict[str, Any]:
+    from sklearn.metrics import precision_recall_fscore_support, roc_auc_score  # lazy: the registry imports this module
+
     scored = [(g, p) for g, p in zip(gold, predicted) if p is not None]
     # AUROC of the graded score (a threshold-free view; lexicon scores are 0/1, so it is balanced accuracy)
     ranked = [(g, s) for g, s in zip(gold, scores or []) if s is not None]
@@ -104,6 +105,8 @@ def _scores(
 
 
 def _kappa(a: list[bool], b: list[bool]) -> float:
+    from sklearn.metrics import cohen_kappa_score
+
     if not a:
         return float("nan")
     if len(set(a) | set(b)) == 1:  # both constant and equal: perfect agreement, kappa undefined
