@@ -156,10 +156,8 @@ def resume_from_prefix() -> Solver:
     continue the edited turn and act to the end of the episode."""
 
     async def solve(state: TaskState, generate: Generate) -> TaskState:
-        from ..envs import get_family as family_named
-
         scenario = scenario_of(state)
-        family = family_named(state.metadata["family"])
+        family = get_family(state.metadata["family"])
         save_world(scenario.world)
         state.tools = family.tools(scenario)
         state.message_limit = scenario.message_limit + len(state.messages)
@@ -171,12 +169,10 @@ def resume_from_prefix() -> Solver:
     return solve
 
 
-def _samples(edits: list[Edit]) -> dict[str, list[Sample]]:
-    logs: dict[str, Any] = {}
+def _samples(edits: list[Edit], logs: dict[str, dict[tuple[str, int], EvalSample]]) -> dict[str, list[Sample]]:
+    """The continuation samples per family, from the source samples already read (by log, then id and epoch)."""
     by_family: dict[str, list[Sample]] = {}
     for e in edits:
-        if e.log not in logs:
-            logs[e.log] = {(str(s.id), s.epoch): s for s in read_eval_log(e.log).samples or []}
         source = logs[e.log][(e.sample_id, e.epoch)]
         prefill = f"<think>\n{e.prefix}" if e.reasoning else e.prefix
         messages = list(source.messages[: e.turn]) + [ChatMessageAssistant(content=prefill)]
@@ -236,7 +232,7 @@ def intervene(
             Task(name=f"intervene_{family}", dataset=samples, solver=resume_from_prefix(),
                  scorer=covert_action(get_family(family)), epochs=Epochs(k, "mode"),
                  metadata={"family": family, "intervention": True})
-            for family, samples in _samples(edits).items()
+            for family, samples in _samples(edits, read).items()
         ]
         config: dict[str, Any] = {"seed": seed}
         if max_tokens:
