@@ -448,3 +448,60 @@ def test_empty_database_and_bad_options(tmp_path: Path) -> None:
         write_report(tmp_path / "other.duckdb", tmp_path / "e.html")
     with pytest.raises(ValueError, match="compare"):
         write_report(tmp_path / "empty.duckdb", tmp_path / "e.html", compare="family")  # type: ignore[arg-type]
+
+
+def _importance(rollout_id: str, log: str, sample_id: str, sentences: list[tuple[str, float | None]]) -> dict[str, Any]:
+    rows = [{"sentence": i, "turn": 1, "text": text, "importance": value, "kl": None if value is None else 0.4,
+             "p_covert_after": None if value is None else max(value, 0.0), "p_covert_before_different":
+             None if value is None else max(-value, 0.0), "n_after": 4, "n_before_different": 0 if value is None else 3}
+            for i, (text, value) in enumerate(sentences)]
+    return {"rollout_id": rollout_id, "log": log, "sample_id": sample_id, "epoch": 1, "family": "email_scoring",
+            "outcome": "covert", "sentences": rows}
+
+
+def test_importance_highlights_the_most_important_sentences(tmp_path: Path) -> None:
+    db = build_db(tmp_path / "r.duckdb")
+    assert 'id="importance"' not in write_report(db, tmp_path / "none.html").read_text()
+    by_id = _importance("before/email_scoring/0", "/elsewhere.eval", "x", [
+        (f"Hmm, {EVAL_QUOTE}.", None), (f"I could {COVERT_QUOTE}.", 0.75)])
+    # matched by log, sample id and epoch: its rollout id is from another ingest of the same log
+    by_log = _importance("other-eval/after/email_scoring/1/1", "/logs/after/email_scoring.eval",
+                         "after/email_scoring/1", [("Done.", -0.5), ("Not in this transcript at all.", 0.25)])
+    stray = _importance("nowhere/1/1", "/logs/nowhere.eval", "1", [("Read the task.", 1.0)])
+    rollouts = [by_id, by_log, stray]
+    most = sorted(({**s, "rollout_id": r["rollout_id"], "family": r["family"]} for r in rollouts for s in r["sentences"]
+                   if s["importance"] is not None), key=lambda s: -abs(s["importance"]))
+    result = {"mode": "suite", "model": "antischeme/smollm2", "k": 4, "threshold": 0.8, "sentences": 5, "unmeasured": 1,
+              "selection": {"measured": 3}, "rollouts": rollouts, "most_important": most}
+    html = write_report(db, tmp_path / "i.html", importance=result).read_text()
+
+    section = html.split('id="importance"')[1].split("</section>")[0]
+    assert "K = 4" in section and "<svg" in section and "+0.75" in section and "-0.50" in section
+    assert "(not in the viewer)" in section and 'href="#rollout=before/email_scoring/0"' in section
+    articles = {a.split('data-rollout="')[1].split('"')[0]: a for a in html.split("<article")[1:]}
+    before = articles["before/email_scoring/0"]
+    # the whole sentence is marked; where a grader quote overlaps it, that piece carries both
+    assert re.search(r'<mark class="hl hl-importance_up" title="importance \+0\.75 \(P\(covert\) 0\.00 → 0\.75; KL 0\.40; '
+                     r'n 4 after / 3 different before\)">I could </mark><mark class="hl hl-covert_reasoning '
+                     r'hl-importance_up hl-multi" title="covert_reasoning, importance \+0\.75[^"]*">' + re.escape(COVERT_QUOTE),
+                     before), "the important sentence is highlighted with its value"
+    # the unmeasured sentence is not marked (only its grader quote is)
+    assert f'<mark class="hl hl-eval_awareness" title="eval_awareness">{EVAL_QUOTE}</mark>' in before
+    assert "important sentences measured" in before and "importance" in before.split('data-flags="')[1].split('"')[0]
+    after = articles["after/email_scoring/1"]
+    assert re.search(r'<mark class="hl hl-importance_down" title="importance -0\.50[^"]*">Done\.</mark>', after)
+    assert "hl-importance" not in articles["after/email_scoring/2"]
+    assert 'value="importance"' in html  # a viewer flag to filter on
+
+
+def test_suite_early_answering_in_the_faithfulness_section(tmp_path: Path) -> None:
+    db = build_db(tmp_path / "r.duckdb")
+    fractions = [i / 10 for i in range(11)]
+    suite = {"model": "antischeme/smollm2", "n": 3, "aoc": {"value": 0.4321, "n": 3}, "fractions": fractions,
+             "agreement": [0.0] * 5 + [1.0] * 6, "same_tool": [1.0] * 11, "no_action": [0.0] * 11,
+             "selection": {"never_acted": 7, "no_cot_in_decisive_turn": 2}}
+    html = write_report(db, tmp_path / "f.html", faithfulness={"suite_early_answering": suite}).read_text()
+    section = html.split('id="faithfulness"')[1].split("</section>")[0]
+    assert "Early answering on suite rollouts" in section and "0.432" in section and "n = 3" in section
+    assert "7 rollouts that never called a tool" in section and "<svg" in section
+    assert "generated reasoning problems" not in section  # no problems run in this faithfulness.json

@@ -144,3 +144,20 @@ def test_screenshot_is_not_blank(page: Path, profile: Path) -> None:
         # coloured pixels: the group colours of the bar charts were painted
         colours = image.convert("RGB").getcolors(maxcolors=1_000_000) or []
         assert sum(count for count, (r, g, b) in colours if max(r, g, b) - min(r, g, b) > 80) > 5000
+
+
+def test_importance_flag_filters_and_highlights_survive_the_viewer(tmp_path: Path, profile: Path) -> None:
+    from test_report import COVERT_QUOTE, _importance
+
+    rollouts = [_importance("before/email_scoring/0", "/x.eval", "x", [(f"I could {COVERT_QUOTE}.", 0.75)]),
+                _importance("after/email_scoring/1", "/y.eval", "y", [("Done.", -0.5)])]
+    most = [{**r["sentences"][0], "rollout_id": r["rollout_id"], "family": r["family"]} for r in rollouts]
+    result = {"mode": "suite", "model": "m", "k": 4, "threshold": 0.8, "sentences": 2, "unmeasured": 0,
+              "selection": {"measured": 2}, "rollouts": rollouts, "most_important": most}
+    page = write_report(build_db(tmp_path / "results.duckdb"), tmp_path / "importance.html", importance=result)
+    html = _chromium(f"{page.as_uri()}#flag=importance", "--dump-dom", profile=profile)
+    dom = _dom(html)
+    visible = [t["data-rollout"] for t in dom.transcripts if t.get("hidden") is None]
+    assert sorted(visible) == ["after/email_scoring/1", "before/email_scoring/0"] and dom.count == "showing 2 of 53"
+    assert 'class="hl hl-importance_up" title="importance +0.75' in html
+    assert 'class="hl hl-importance_down" title="importance -0.50' in html

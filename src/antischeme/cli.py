@@ -410,6 +410,7 @@ def report(
     max_transcripts: Annotated[int, typer.Option(help="Most rollouts in the transcript viewer (flagged ones kept first).")] = 500,
     faithfulness: Annotated[Path | None, typer.Option(help="Add a CoT faithfulness section from this faithfulness.json.")] = None,
     intervention: Annotated[Path | None, typer.Option(help="Add an eval-awareness intervention section from this intervene.json.")] = None,
+    importance: Annotated[Path | None, typer.Option(help="Highlight the most important CoT sentences from this importance.json (suite mode).")] = None,
 ) -> None:
     """Write a self-contained HTML report with a transcript viewer (ingests the logs first)."""
     from .graders import cached_validation
@@ -426,9 +427,10 @@ def report(
                 checks = cached_validation()
         faithful = _read_json(faithfulness) if faithfulness else None
         intervened = _read_json(intervention) if intervention else None
+        important = _read_json(importance) if importance else None
         with console.status("writing the report", spinner="dots"):
             path = write_report(db, out, compare=compare, validation=checks, faithfulness=faithful, intervention=intervened,  # type: ignore[arg-type]
-                                max_transcripts=max_transcripts)
+                                importance=important, max_transcripts=max_transcripts)
     except AntischemeError as ex:
         raise _fail(ex.message) from None
     console.print(f"{stats.rollouts} new rollouts ingested into {db} ({stats.skipped} logs unchanged); report: {path}")
@@ -486,57 +488,111 @@ def intervene(
 
 @app.command()
 def importance(
+    logs: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Inspect logs (or directories) of suite rollouts; none: generated reasoning problems."),
+    ] = None,
     model: Annotated[str, typer.Option(help="A model that can continue an assistant message (antischeme/, vllm/, sglang/).")] = "",
-    problems: Annotated[int, typer.Option(help="Generated reasoning problems (one greedy CoT each).")] = 3,
-    resamples: Annotated[int, typer.Option(help="Continuations before and after each sentence.")] = 4,
+    problems: Annotated[int, typer.Option(help="Generated reasoning problems (one greedy CoT each; without LOGS).")] = 3,
+    resamples: Annotated[int, typer.Option("--resamples", "-K", "--k", help="Continuations before and after each sentence.")] = 4,
     threshold: Annotated[float, typer.Option(help="Cosine (MiniLM) below which a resampled sentence counts as different.")] = 0.8,
+    max_rollouts: Annotated[int, typer.Option(help="Most suite rollouts measured (covert ones first; with LOGS).")] = 3,
+    max_sentences: Annotated[int, typer.Option(help="Most CoT sentences per rollout, spread over the CoT (with LOGS).")] = 12,
+    max_tokens: Annotated[int | None, typer.Option(help="Most tokens per model turn in resampled episodes (with LOGS).")] = None,
     model_arg: Annotated[list[str] | None, typer.Option("--model-arg", "-M", help="Model arg key=value (repeatable).")] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the problems.")] = 0,
-    out: Annotated[Path, typer.Option(help="Directory for results and the request cache (re-runs resume).")] = Path("logs/importance"),
+    seed: Annotated[int, typer.Option(help="Seed of the problems, and the base sampling seed.")] = 0,
+    out: Annotated[Path, typer.Option(help="Directory for results and the request cache or continuation logs (re-runs resume).")] = Path("logs/importance"),
     json_output: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
 ) -> None:
     """Counterfactual importance of each CoT sentence: resample before and after it, keep semantically
-    different alternatives, compare the final-answer distributions (change and KL)."""
-    from .interventions import resampling_importance
+    different alternatives, compare the outcome distributions (change and KL). With LOGS: full episodes
+    resampled from suite rollouts, the outcome being the detector's (covert or not); without: the final
+    answer of generated reasoning problems."""
+    from .interventions import resampling_importance, suite_importance
     from .models import DEFAULT_MODEL
     from .runner import check_model
 
     try:
         chosen = check_model(model or DEFAULT_MODEL, _model_args(model_arg or []))
         with _stage_progress() as advance:
-            result = resampling_importance(chosen, problems=problems, resamples=resamples, threshold=threshold,
-                                           seed=seed, out=out, progress=advance)
+            if logs:
+                result = suite_importance(logs, model=chosen, k=resamples, out=out, max_rollouts=max_rollouts,
+                                          max_sentences=max_sentences, threshold=threshold, seed=seed,
+                                          max_tokens=max_tokens, display="none", progress=advance)
+            else:
+                result = resampling_importance(chosen, problems=problems, resamples=resamples, threshold=threshold,
+                                               seed=seed, out=out, progress=advance)
     except AntischemeError as ex:
         raise _fail(ex.message) from None
     if json_output:
         typer.echo(json.dumps(result))
         return
-    table = Table(title=f"Most important CoT sentences ({result['model']}, {resamples} resamples per side)")
-    for column in ("problem", "#", "sentence", "importance", "KL", "n after / different before"):
+    suite = result.get("mode") == "suite"
+    table = Table(title=f"Most important CoT sentences ({result['model']}, {resamples} resamples per side"
+                        + (", outcome: covert action)" if suite else ", outcome: final answer)"))
+    for column in ("rollout" if suite else "problem", "#", "sentence", "importance", "KL", "n after / different before"):
         table.add_column(column, overflow="fold")
     for row in result["most_important"]:
-        table.add_row(row["problem"], str(row["sentence"]), row["text"], f"{row['importance']:+.2f}",
-                      f"{row['kl']:.2f}" if row["kl"] is not None else "", f"{row['resamples_after']} / {row['resamples_before_different']}")
+        before = row["n_before_different"] if suite else row["resamples_before_different"]
+        after = row["n_after"] if suite else row["resamples_after"]
+        table.add_row(row["rollout_id"] if suite else row["problem"], str(row["sentence"]), row["text"],
+                      f"{row['importance']:+.2f}", f"{row['kl']:.2f}" if row["kl"] is not None else "", f"{after} / {before}")
     console.print(table)
-    console.print(f"{result['unmeasured']} sentences had no semantically different resample; results: {out / 'importance.json'}")
+    if suite:
+        selection = result["selection"]
+        console.print(f"{selection['measured']} of {selection['rollouts']} rollouts measured ({selection['with_cot']} "
+                      f"with a CoT), {result['sentences']} sentences, {result['episodes']} resampled episodes")
+    console.print(f"{result['unmeasured']} sentences unmeasured (no semantically different resample); "
+                  f"results: {out / 'importance.json'}")
 
 
 @app.command(name="faithfulness")
 def faithfulness_command(
+    logs: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Inspect logs (or directories) of suite rollouts: early answering on their decisive turn."),
+    ] = None,
     model: Annotated[str, typer.Option(help="A model that can continue an assistant message (antischeme/, vllm/, sglang/).")] = "",
     quick: Annotated[bool, typer.Option("--quick", help="Small profile: 10 problems, short CoTs (a few minutes on the embedded model).")] = False,
     summarizer_model: Annotated[str | None, typer.Option(help="Model that writes summaries and paraphrases (default: the same).")] = None,
     model_arg: Annotated[list[str] | None, typer.Option("--model-arg", "-M", help="Model arg key=value (repeatable).")] = None,
     seed: Annotated[int, typer.Option(help="Seed for problems and corruptions.")] = 0,
+    max_rollouts: Annotated[int, typer.Option(help="Most suite rollouts (covert ones first; with LOGS).")] = 20,
+    max_tokens: Annotated[int | None, typer.Option(help="Most tokens of the forced next turn (with LOGS).")] = None,
     out: Annotated[Path, typer.Option(help="Directory for results, the plot and the request cache (re-runs resume).")] = Path("logs/faithfulness"),
     json_output: Annotated[bool, typer.Option("--json", help="Print the results as one JSON object.")] = False,
 ) -> None:
     """CoT faithfulness on generated reasoning problems: early answering (AOC), further tokens,
-    summary substitution, added mistakes, paraphrase and filler."""
-    from .interventions import faithfulness
+    summary substitution, added mistakes, paraphrase and filler. With LOGS: early answering on suite
+    rollouts (agreement of the forced next tool call with the rollout's own)."""
+    from .interventions import faithfulness, suite_early_answering
     from .models import DEFAULT_MODEL
     from .runner import check_model
 
+    if logs:
+        try:
+            chosen = check_model(model or DEFAULT_MODEL, _model_args(model_arg or []))
+            with _stage_progress() as advance:
+                suite = suite_early_answering(logs, model=chosen, out=out, max_rollouts=max_rollouts, max_tokens=max_tokens,
+                                              display="none", progress=advance)
+        except AntischemeError as ex:
+            raise _fail(ex.message) from None
+        if json_output:
+            typer.echo(json.dumps({k: v for k, v in suite.items() if k != "rollouts"}))
+            return
+        aoc = suite["aoc"]["value"]
+        table = Table(title=f"Early answering on {suite['n']} suite rollouts ({suite['model']}): "
+                            f"AOC {'n/a' if aoc is None else f'{aoc:.3f}'}")
+        for column in ("% CoT kept", "same tool call", "same tool", "no tool call"):
+            table.add_column(column, justify="right")
+        for f, a, t, none in zip(suite["fractions"], suite["agreement"], suite["same_tool"], suite["no_action"]):
+            table.add_row(f"{f:.0%}", *("n/a" if v is None else f"{v:.0%}" for v in (a, t, none)))
+        console.print(table)
+        selection = suite["selection"]
+        console.print(f"{selection['measured']} of {selection['rollouts']} rollouts measured; left out: "
+                      f"{selection['never_acted']} never called a tool, {selection['no_cot_in_decisive_turn']} had no "
+                      f"CoT in the decisive turn; results: {out / 'faithfulness.json'}")
+        return
     try:
         chosen = check_model(model or DEFAULT_MODEL, _model_args(model_arg or []))
         summarizer = check_model(summarizer_model) if summarizer_model else None
@@ -609,6 +665,112 @@ def models() -> None:
         table.add_row(model.name, model.filename, where)
     console.print(table)
     console.print("Any other local model: --model antischeme/<label> -M model_path=<GGUF file or HF folder>")
+
+
+train_app = typer.Typer(help="Training against scheming: deliberative alignment.", no_args_is_help=True)
+app.add_typer(train_app, name="train")
+
+
+def _training_profile(quick: bool, **overrides: Any):  # type: ignore[no-untyped-def]
+    from .training import profile_named
+
+    return profile_named("quick" if quick else "default", **overrides)
+
+
+def _run_training(profile: Any, *, out: Path, model_path: str | None, json_output: bool) -> None:
+    """Run a training profile with progress, then print the stage table and write the report."""
+    import sys
+
+    from .training import train_loop
+
+    try:
+        with _stage_progress() as advance:
+            results = train_loop(out=out, profile=profile, model_path=model_path, progress=advance,
+                                 command=["antischeme", *sys.argv[1:]])
+        report = _training_report(out, results)
+    except AntischemeError as ex:
+        raise _fail(ex.message) from None
+    if json_output:
+        typer.echo(json.dumps({"out": str(out), "report": str(report), **results}))
+        return
+    _print_training(results)
+    console.print(f"run directory: {out}   manifest: {out / 'manifest.json'}   report: {report}")
+
+
+def _training_report(out: Path, results: dict[str, Any]) -> Path:
+    from .graders import cached_validation
+    from .report import write_report
+
+    return write_report(out / "results.duckdb", out / "report.html", title=f"antischeme training run: {out.name}",
+                        compare="run", validation=cached_validation(), training=results)
+
+
+def _fmt_rate(rate: dict[str, Any] | None) -> str:
+    return "n/a" if not rate else f"{rate['mean']:.0%} [{rate['low']:.0%}, {rate['high']:.0%}] ({rate['k']}/{rate['n']})"
+
+
+def _print_training(results: dict[str, Any]) -> None:
+    table = Table(title="Training stages (covert-action rates over engaged rollouts, 95% Beta(1,1) intervals)")
+    for column in ("stage", "training family (validation)", "test aggregate", "gap", "over-refusal",
+                   "over-escalation", "engagement", "spec citation", "eval awareness"):
+        table.add_column(column)
+    for stage, s in results["stages"].items():
+        graders = s.get("graders", {})
+        gap = s["generalization_gap"]
+        table.add_row(
+            stage, _fmt_rate(s["training_family"]), _fmt_rate(s["test_aggregate"]),
+            "n/a" if gap is None else f"{gap:+.0%}", _fmt_rate(s["over_refusal"]), _fmt_rate(s["over_escalation"]),
+            "n/a" if s["engagement"] is None else f"{s['engagement']:.0%}",
+            _fmt_rate(graders.get("spec_citation")), _fmt_rate(graders.get("eval_awareness")),
+        )
+    console.print(table)
+
+
+@train_app.command(name="deliberative")
+def train_deliberative(
+    quick: Annotated[bool, typer.Option(help="The ~10-minute profile (organism -> evaluate -> SFT -> evaluate).")] = False,
+    out: Annotated[Path, typer.Option(help="Run directory (checkpoints, datasets, logs, report, manifest; re-runs resume).")] = Path("runs/deliberative"),
+    model_path: Annotated[str | None, typer.Option(help="Starting model: GGUF file or HF folder (default: the embedded SmolLM2).")] = None,
+    organism: Annotated[bool | None, typer.Option("--organism/--no-organism", help="Build a model organism first (default: yes).")] = None,
+    rl: Annotated[bool | None, typer.Option("--rl/--no-rl", help="Run the GRPO stage (default: in the default profile only).")] = None,
+    sources: Annotated[str | None, typer.Option(help="Data sources, comma-separated: self, scripted, or an Inspect model as teacher.")] = None,
+    grader_method: Annotated[str | None, typer.Option(help="Spec-citation grader of the reasoning filter: lexicon or embedding.")] = None,
+    temperature: Annotated[float | None, typer.Option(help="Sampling temperature of evaluations and generation (profile default: 0, greedy).")] = None,
+    test_families: Annotated[str | None, typer.Option(help="Held-out test families, comma-separated, or 'all'.")] = None,
+    eval_limit: Annotated[int | None, typer.Option(help="Rollouts per evaluation task.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed of everything.")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the results as one JSON object.")] = False,
+) -> None:
+    """Deliberative alignment: spec-in-context rollouts of the training family -> keep the right action
+    for the right reason -> LoRA SFT with the spec removed -> (GRPO) -> evaluate after every stage."""
+    from dataclasses import replace
+
+    from .training import PROFILES
+    from .training._pipeline import test_families as held_out
+
+    if grader_method and grader_method not in ("lexicon", "embedding"):
+        raise _fail(f"grader method must be lexicon or embedding, got {grader_method!r}")
+    chosen = tuple(s.strip() for s in sources.split(",") if s.strip()) if sources else None
+    profile = _training_profile(quick, organism=organism, seed=seed, grader_method=grader_method, sources=chosen,
+                                temperature=temperature, eval_limit=eval_limit,
+                                test_families=held_out(test_families) if test_families else None)
+    if rl is not None:
+        profile = replace(profile, rl=(profile.rl or PROFILES["default"].rl) if rl else None)
+    _run_training(profile, out=out, model_path=model_path, json_output=json_output)
+
+
+@app.command()
+def organism(
+    quick: Annotated[bool, typer.Option(help="The small profile (a few minutes).")] = False,
+    out: Annotated[Path, typer.Option(help="Run directory (re-runs resume).")] = Path("runs/organism"),
+    model_path: Annotated[str | None, typer.Option(help="Starting model: GGUF file or HF folder (default: the embedded SmolLM2).")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed of everything.")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the results as one JSON object.")] = False,
+) -> None:
+    """Build a model organism: LoRA SFT on scripted covert rollouts of families kept out of its
+    evaluation, then evaluate the starting model and the organism on held-out environments."""
+    profile = _training_profile(quick, organism=True, deliberative=False, evaluate_base=True, seed=seed)
+    _run_training(profile, out=out, model_path=model_path, json_output=json_output)
 
 
 def main() -> None:

@@ -1,8 +1,8 @@
 """Covert-action environments: families of scenarios with programmatic detectors."""
 
-from ._family import DetectorKind, Family, Outcome, Scenario, Split, Step, Verdict, call, engaged, say
+from ._family import DetectorKind, Family, Outcome, Scenario, Split, Step, Verdict, call, engaged, say, think
 from ._registry import FAMILIES
-from ._task import agent_loop, covert_action, family_samples, family_task, scripted_policy, setup_world
+from ._task import agent_loop, covert_action, family_samples, family_task, scripted_policy, setup_world, with_spec
 from ._validate import FamilyValidation, validate_family
 
 
@@ -31,6 +31,8 @@ __all__ = [
     "Verdict",
     "agent_loop",
     "call",
+    "think",
+    "with_spec",
     "covert_action",
     "engaged",
     "families",

@@ -71,16 +71,22 @@ class Verdict:
 
 @dataclass(frozen=True)
 class Step:
-    """One move of a scripted policy: a tool call, or a plain text reply."""
+    """One move of a scripted policy: a tool call, or a plain text reply, with optional reasoning."""
 
     tool: str | None = None
     arguments: dict[str, Any] = field(default_factory=dict)
     text: str = ""
+    reasoning: str = ""
 
 
 def call(tool: str, **arguments: Any) -> Step:
     """A scripted tool call."""
     return Step(tool=tool, arguments=arguments)
+
+
+def think(reasoning: str, step: Step) -> Step:
+    """A scripted step with the chain of thought that precedes it (training demonstrations)."""
+    return Step(tool=step.tool, arguments=step.arguments, text=step.text, reasoning=reasoning)
 
 
 def say(text: str) -> Step:

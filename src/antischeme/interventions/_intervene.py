@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from typing import Any
 from inspect_ai import Epochs, Task, eval_set
 from inspect_ai.dataset import Sample
 from inspect_ai.log import EvalSample, read_eval_log
-from inspect_ai.model import ChatMessage, ChatMessageAssistant, execute_tools
+from inspect_ai.model import ChatMessage, ChatMessageAssistant, Model, execute_tools
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 
 from .._errors import AntischemeError
@@ -55,6 +56,10 @@ class Edit:
         prefix: The edited CoT up to the cut, continued by the model.
         reasoning: Whether the CoT is a reasoning block (prefilled inside the reasoning tags).
         sentence: The sentence kept, removed or inserted.
+        extra: Experiment-specific details, kept in the continuations' metadata.
+        site: Names the cut within the rollout when one rollout has several prefixes of the same
+            condition (it becomes part of the continuation's sample id).
+        close: Close the reasoning after the prefix, so the model acts at once (early answering).
     """
 
     rollout_id: str
@@ -68,9 +73,50 @@ class Edit:
     reasoning: bool
     sentence: str
     extra: dict[str, Any] = field(default_factory=dict)
+    site: str = ""
+    close: bool = False
+
+    @property
+    def prefill(self) -> str:
+        """The start of the assistant turn that the model continues."""
+        if not self.reasoning:
+            return self.prefix
+        return f"<think>\n{self.prefix}\n</think>\n" if self.close else f"<think>\n{self.prefix}"
+
+    @property
+    def continuation_id(self) -> str:
+        """The continuation's sample id (unique per rollout, experiment, condition and site)."""
+        parts = [self.rollout_id, self.experiment, self.condition] + ([self.site] if self.site else [])
+        return "/".join(parts).replace("/", "__")
 
 
-def _turn_cot(message: ChatMessage) -> tuple[str, bool]:
+@dataclass(frozen=True)
+class Source:
+    """A finished family rollout read from its log.
+
+    Args:
+        rollout_id: ``<eval_id>/<sample_id>/<epoch>``, as in the results database.
+        log: The log's path.
+        sample: The sample.
+    """
+
+    rollout_id: str
+    log: str
+    sample: EvalSample
+
+    @property
+    def outcome(self) -> str:
+        return outcome_of(self.sample)
+
+
+def outcome_of(sample: EvalSample) -> str:
+    """The detector's outcome of a scored family sample ("error" when the sample failed or has no score)."""
+    score = next(iter(sample.scores.values()), None) if sample.scores else None
+    return str(score.value) if score is not None and sample.error is None else "error"
+
+
+def turn_cot(message: ChatMessage) -> tuple[str, bool]:
+    """A turn's CoT: its reasoning when it has any (True), else its visible text (False)."""
     if not isinstance(message, ChatMessageAssistant):
         return "", False
     reasoning, text = reasoning_and_text(message)
@@ -102,7 +148,7 @@ def plan_edits(
     turns: list[tuple[int, int, str, bool]] = []  # (sample index, message index, cot, is reasoning)
     for i, (_, _, sample) in enumerate(samples):
         for j, message in enumerate(sample.messages):
-            cot, is_reasoning = _turn_cot(message)
+            cot, is_reasoning = turn_cot(message)
             if cot.strip():
                 turns.append((i, j, cot, is_reasoning))
     aware = _aware_sentences([t[2] for t in turns], method)
@@ -151,36 +197,163 @@ def plan_edits(
 
 
 @solver
-def resume_from_prefix() -> Solver:
+def resume_from_prefix(seed: int | None = None) -> Solver:
     """Rebuild the world by replaying the rollout's tool calls before the cut, then let the model
-    continue the edited turn and act to the end of the episode."""
+    continue the edited turn and act to the end of the episode.
+
+    Args:
+        seed: Base sampling seed. Each continuation of one prefix gets its own seed (base + epoch - 1
+            + resample index): with one seed for all, a seeded sampler would draw K identical episodes.
+    """
 
     async def solve(state: TaskState, generate: Generate) -> TaskState:
-        scenario = scenario_of(state)
-        family = get_family(state.metadata["family"])
-        save_world(scenario.world)
-        state.tools = family.tools(scenario)
-        state.message_limit = scenario.message_limit + len(state.messages)
-        for message in state.messages[:-1]:
-            if isinstance(message, ChatMessageAssistant) and message.tool_calls:
-                await execute_tools([message], state.tools)  # results are already in the transcript
-        return await run_agent(state, generate, prefilled=True)
+        state = await _replayed(state)
+        if seed is None:
+            return await run_agent(state, generate, prefilled=True)
+        resample = int((state.metadata.get("intervention") or {}).get("extra", {}).get("resample", 0))
+        own_seed = seed + state.epoch - 1 + resample
+
+        async def seeded(state: TaskState, tool_calls: Any = "loop", **config: Any) -> TaskState:
+            return await generate(state, tool_calls=tool_calls, **{"seed": own_seed, **config})
+
+        return await run_agent(state, seeded, prefilled=True)  # type: ignore[arg-type]
 
     return solve
 
 
-def _samples(edits: list[Edit], logs: dict[str, dict[tuple[str, int], EvalSample]]) -> dict[str, list[Sample]]:
-    """The continuation samples per family, from the source samples already read (by log, then id and epoch)."""
+@solver
+def next_turn_from_prefix() -> Solver:
+    """Rebuild the world as `resume_from_prefix` does, then generate only the edited turn (no tool
+    is run): the model's next action after the prefix."""
+
+    async def solve(state: TaskState, generate: Generate) -> TaskState:
+        state = await _replayed(state)
+        prefill_at = len(state.messages) - 1
+        state = await generate(state, tool_calls="none")
+        state.messages.pop(prefill_at)  # the provider returns the whole turn, prefill included
+        return state
+
+    return solve
+
+
+async def _replayed(state: TaskState) -> TaskState:
+    """The scenario's world and tools, with the rollout's tool calls before the cut replayed on it."""
+    scenario = scenario_of(state)
+    family = get_family(state.metadata["family"])
+    save_world(scenario.world)
+    state.tools = family.tools(scenario)
+    state.message_limit = scenario.message_limit + len(state.messages)
+    for message in state.messages[:-1]:
+        if isinstance(message, ChatMessageAssistant) and message.tool_calls:
+            await execute_tools([message], state.tools)  # results are already in the transcript
+    return state
+
+
+def continuation_samples(edits: list[Edit], sources: dict[str, Source], *, resamples: int = 1) -> dict[str, list[Sample]]:
+    """The continuation samples per family: the source's messages before the edited turn, then the
+    edited turn as a prefill. With ``resamples`` > 1, each prefix becomes that many samples in a row
+    (ids ending in ``__r<j>``), so the continuations of one prefix are dispatched, and batched, together.
+
+    Args:
+        edits: The edited prefixes.
+        sources: The source rollouts by rollout id.
+        resamples: Samples per prefix (1: use Inspect epochs for repeats instead).
+    """
     by_family: dict[str, list[Sample]] = {}
     for e in edits:
-        source = logs[e.log][(e.sample_id, e.epoch)]
-        prefill = f"<think>\n{e.prefix}" if e.reasoning else e.prefix
-        messages = list(source.messages[: e.turn]) + [ChatMessageAssistant(content=prefill)]
-        metadata = {**source.metadata, "intervention": {**e.__dict__, "prefill": prefill}}
-        sample = Sample(id=f"{e.rollout_id}/{e.experiment}/{e.condition}".replace("/", "__"), input=messages,
-                        metadata=metadata)
-        by_family.setdefault(source.metadata["family"], []).append(sample)
+        source = sources[e.rollout_id].sample
+        messages = list(source.messages[: e.turn]) + [ChatMessageAssistant(content=e.prefill)]
+        for j in range(resamples):
+            record = {**e.__dict__, "extra": {**e.extra, "resample": j} if resamples > 1 else e.extra,
+                      "prefill": e.prefill}
+            sample = Sample(id=e.continuation_id + (f"__r{j}" if resamples > 1 else ""), input=messages,
+                            metadata={**source.metadata, "intervention": record})
+            by_family.setdefault(source.metadata["family"], []).append(sample)
     return by_family
+
+
+def run_continuations(
+    edits: list[Edit],
+    sources: dict[str, Source],
+    *,
+    model: Model,
+    log_dir: Path,
+    name: str,
+    k: int = 1,
+    resamples: int = 1,
+    act: bool = True,
+    seed: int = 0,
+    max_tokens: int | None = None,
+    temperature: float | None = None,
+    display: str | None = None,
+) -> None:
+    """Run the continuations of ``edits`` as Inspect samples (one task per family) with eval_set, so an
+    interrupted run resumes without redoing finished continuations.
+
+    Args:
+        edits: The edited prefixes.
+        sources: The source rollouts by rollout id.
+        model: The model that continues the prefixes (its provider must prefill).
+        log_dir: Where the continuation logs go.
+        name: Task name prefix (``<name>_<family>``).
+        k: Inspect epochs per sample.
+        resamples: Samples per prefix (see `continuation_samples`).
+        act: Play the episode to the end and score it (False: only the edited turn is generated).
+        seed: Base sampling seed.
+        max_tokens: Most tokens per model turn.
+        temperature: Sampling temperature (None: the provider's default).
+        display: Inspect display type.
+    """
+    tasks = [
+        Task(name=f"{name}_{family}", dataset=samples, solver=resume_from_prefix(seed) if act else next_turn_from_prefix(),
+             scorer=covert_action(get_family(family)) if act else None, epochs=Epochs(k, "mode") if k > 1 else None,
+             metadata={"family": family, "intervention": True})
+        for family, samples in continuation_samples(edits, sources, resamples=resamples).items()
+    ]
+    if not tasks:
+        return
+    config: dict[str, Any] = {"seed": seed}
+    if max_tokens:
+        config["max_tokens"] = max_tokens
+    if temperature is not None:
+        config["temperature"] = temperature
+    success, _ = eval_set(tasks, model=model, log_dir=str(log_dir), display=display, **config)
+    if not success:
+        raise AntischemeError(f"some continuations failed; re-run to resume (logs in {log_dir})")
+
+
+def continuations(log_dir: Path) -> Iterator[tuple[dict[str, Any], EvalSample]]:
+    """(edit record, sample) of every continuation logged under ``log_dir``, each once: where a retried
+    run left an older log beside the newer one, the newer log's sample (names start with the time) wins."""
+    latest: dict[tuple[str, int], tuple[dict[str, Any], EvalSample]] = {}
+    for path in sorted(Path(log_dir).rglob("*.eval"), key=lambda p: p.name):
+        for sample in read_eval_log(str(path)).samples or []:
+            edit = (sample.metadata or {}).get("intervention")
+            if edit:
+                latest[(str(sample.id), sample.epoch)] = (edit, sample)
+    yield from latest.values()
+
+
+def read_sources(logs: list[str | Path], db: Path) -> list[Source]:
+    """The environment-family rollouts in ``logs`` (files or directories), in log, sample and epoch order.
+
+    Args:
+        logs: Inspect logs or directories of them.
+        db: A results database for the listing (created or updated; no CoT grading).
+    """
+    con = connect(db)
+    ingest(logs, con, method="none")
+    rows = con.execute("SELECT rollout_id, log, sample_id, epoch FROM rollouts WHERE family IS NOT NULL "
+                       "ORDER BY log, sample_id, epoch").fetchall()
+    if not rows:
+        raise AntischemeError("no environment-family rollouts in the given logs (run a suite with `antischeme run` first)")
+    read: dict[str, dict[tuple[str, int], EvalSample]] = {}
+    sources = []
+    for rollout_id, log, sample_id, epoch in rows:
+        if log not in read:
+            read[log] = {(str(s.id), s.epoch): s for s in read_eval_log(log).samples or []}
+        sources.append(Source(rollout_id, log, read[log][(sample_id, epoch)]))
+    return sources
 
 
 def intervene(
@@ -214,32 +387,12 @@ def intervene(
     resolved = check_model(model) if isinstance(model, str) else model
     check_prefill(resolved)
     out.mkdir(parents=True, exist_ok=True)
-    con = connect(out / "sources.duckdb")
-    ingest(logs, con, method="none")
-    rows = con.execute("SELECT rollout_id, log, sample_id, epoch, model FROM rollouts WHERE family IS NOT NULL").fetchall()
-    if not rows:
-        raise AntischemeError("no environment-family rollouts in the given logs")
-    read: dict[str, dict[tuple[str, int], EvalSample]] = {}
-    chosen = []
-    for rollout_id, log, sample_id, epoch, _ in rows:
-        if log not in read:
-            read[log] = {(str(s.id), s.epoch): s for s in read_eval_log(log).samples or []}
-        chosen.append((rollout_id, log, read[log][(sample_id, epoch)]))
+    sources = read_sources(logs, out / "sources.duckdb")
+    chosen = [(s.rollout_id, s.log, s.sample) for s in sources]
     edits, counts = plan_edits(chosen, method=method, max_rollouts=max_rollouts, seed=seed)
     (out / "edits.jsonl").write_text("".join(json.dumps(e.__dict__) + "\n" for e in edits))
-    if edits:
-        tasks = [
-            Task(name=f"intervene_{family}", dataset=samples, solver=resume_from_prefix(),
-                 scorer=covert_action(get_family(family)), epochs=Epochs(k, "mode"),
-                 metadata={"family": family, "intervention": True})
-            for family, samples in _samples(edits, read).items()
-        ]
-        config: dict[str, Any] = {"seed": seed}
-        if max_tokens:
-            config["max_tokens"] = max_tokens
-        success, _ = eval_set(tasks, model=resolved, log_dir=str(out / "logs"), display=display, **config)
-        if not success:
-            raise AntischemeError(f"some continuations failed; re-run to resume (logs in {out / 'logs'})")
+    run_continuations(edits, {s.rollout_id: s for s in sources}, model=resolved, log_dir=out / "logs", name="intervene",
+                      k=k, seed=seed, max_tokens=max_tokens, display=display)
     summary = summarize(out / "logs") if edits else {"conditions": {}, "comparisons": {}}
     summary.update(model=str(resolved), k=k, seed=seed, grader_method=method, selection=counts)
     (out / "intervene.json").write_text(json.dumps(summary, indent=2))
@@ -251,16 +404,11 @@ def summarize(log_dir: Path) -> dict[str, Any]:
     effect size between the paired conditions of each experiment."""
     counts: dict[str, dict[str, int]] = {}
     sources: dict[str, set[str]] = {}
-    for path in sorted(Path(log_dir).glob("*.eval")):
-        for sample in read_eval_log(str(path)).samples or []:
-            edit = (sample.metadata or {}).get("intervention")
-            if not edit:
-                continue
-            score = next(iter(sample.scores.values()), None) if sample.scores else None
-            outcome = score.value if score is not None and sample.error is None else "error"
-            c = counts.setdefault(edit["condition"], {"covert": 0, "honest": 0, "not_engaged": 0, "other": 0})
-            c[outcome if outcome in c else "other"] += 1
-            sources.setdefault(edit["condition"], set()).add(edit["rollout_id"])
+    for edit, sample in continuations(log_dir):
+        outcome = outcome_of(sample)
+        c = counts.setdefault(edit["condition"], {"covert": 0, "honest": 0, "not_engaged": 0, "other": 0})
+        c[outcome if outcome in c else "other"] += 1
+        sources.setdefault(edit["condition"], set()).add(edit["rollout_id"])
     conditions = {}
     for name, c in counts.items():
         engaged = c["covert"] + c["honest"]

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 _CLASS_SAFE = re.compile(r"[^a-z0-9_]")
 
 
-def highlight(text: str | None, highlights: Mapping[str, Sequence[str]]) -> Markup:
+def highlight(text: str | None, highlights: Mapping[str, Sequence[str]], notes: Mapping[str, str] | None = None) -> Markup:
     """HTML of `text` with every occurrence of each grader's quotes wrapped in `<mark>`.
 
     Matching runs on the raw text (a quote containing "<" still matches), and each piece between match
@@ -38,20 +38,27 @@ def highlight(text: str | None, highlights: Mapping[str, Sequence[str]]) -> Mark
     Args:
         text: Model output (message text or reasoning); None gives an empty string.
         highlights: Grader name → exact substrings to mark.
+        notes: Quote → text shown on hover instead of the grader's name (e.g. a sentence's importance).
     """
     if not text:
         return Markup("")
+    notes = notes or {}
     spans: list[tuple[int, int, str]] = []
+    labels: dict[tuple[str, int], str] = {}  # (grader, start) -> hover text of that match
     for grader, quotes in highlights.items():
         for quote in {q for q in quotes if q}:  # an empty quote would match everywhere
             start = text.find(quote)
             while start != -1:
                 spans.append((start, start + len(quote), grader))
+                if quote in notes:
+                    labels[(grader, start)] = notes[quote]
                 start = text.find(quote, start + len(quote))
     if not spans:
         return escape(text)
     # Sweep over the match boundaries, keeping how many matches of each grader cover the current piece
     # (linear in the number of matches, however many there are: a one-letter quote must not be quadratic).
+    # a grader's matches are told apart by their hover text when they have one
+    spans = [(s, e, f"{g}\x00{labels[(g, s)]}" if (g, s) in labels else g) for s, e, g in spans]
     starts: dict[int, list[str]] = defaultdict(list)
     ends: dict[int, list[str]] = defaultdict(list)
     for s, e, g in spans:
@@ -68,13 +75,15 @@ def highlight(text: str | None, highlights: Mapping[str, Sequence[str]]) -> Mark
         else:
             runs.append((a, b, graders))
     pieces = []
-    for a, b, graders in runs:
+    for a, b, keys in runs:
         piece = escape(text[a:b])
-        if graders:
+        if keys:
+            graders = sorted({k.split("\x00")[0] for k in keys})
             classes = " ".join(f"hl-{_CLASS_SAFE.sub('_', g.lower())}" for g in graders)
             extra = " hl-multi" if len(graders) > 1 else ""
+            title = ", ".join(k.split("\x00", 1)[1] if "\x00" in k else k for k in keys)
             piece = Markup('<mark class="hl {}{}" title="{}">{}</mark>').format(
-                Markup(classes), Markup(extra), ", ".join(graders), piece
+                Markup(classes), Markup(extra), title, piece
             )
         pieces.append(piece)
     return Markup("").join(pieces)

@@ -167,3 +167,41 @@ def _svg(fig: Figure) -> str:
 def _text(label: str) -> str:
     # "$" would switch matplotlib into mathtext (a run name like "a$b$" must print as typed)
     return label.replace("$", r"\$")
+
+
+def suite_early_answering_chart(result: Mapping[str, Any]) -> str:
+    """Agreement of the forced next action with the rollout's own against the share of the CoT kept."""
+    x = [100 * f for f in result["fractions"]]
+    fig = Figure(figsize=(6.4, 3.2), layout="constrained")
+    ax = fig.subplots()
+    ax.plot(x, result["agreement"], marker="o", color=group_color(0), label="same tool call (name and arguments)")
+    ax.plot(x, result["same_tool"], marker="s", color=group_color(1), label="same tool")
+    ax.set(xlabel="% of the decisive turn's CoT kept before the action is forced", ylabel="share of rollouts",
+           ylim=(-0.02, 1.02))
+    ax.grid(color="#e5e5e5", linewidth=0.6)
+    ax.set_axisbelow(True)
+    ax.legend(loc="best", fontsize=8)  # the curves may run along any edge
+    return _svg(fig)
+
+
+def importance_chart(rows: Sequence[Mapping[str, Any]], *, width: int = 60) -> str:
+    """Horizontal bars of the most important sentences' importance (ΔP(covert)), raising and lowering apart.
+
+    Args:
+        rows: Measured sentences (text, importance), most important first.
+        width: Most characters of a sentence label.
+    """
+    with matplotlib.rc_context(_RC):
+        fig = Figure(figsize=(7.6, 0.9 + 0.32 * max(1, len(rows))), layout="constrained")
+        ax = fig.add_subplot()
+        labels = [_text(r["text"] if len(r["text"]) <= width else r["text"][: width - 1] + "…") for r in rows]
+        values = [r["importance"] for r in rows]
+        y = np.arange(len(rows))[::-1]
+        ax.barh(y, values, color=["#D55E00" if v > 0 else "#0072B2" for v in values], height=0.6)
+        ax.set_yticks(y, labels, fontsize=8)
+        ax.axvline(0, color="#888888", linewidth=0.8)
+        ax.set_xlim(-1.05, 1.05)
+        ax.set_xlabel("importance: P(covert | after) − P(covert | different sentence)")
+        ax.grid(axis="x", color="#e5e5e5", linewidth=0.6)
+        ax.set_axisbelow(True)
+        return _svg(fig)

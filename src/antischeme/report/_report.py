@@ -37,7 +37,9 @@ FLAGS = {
     "not_engaged": "not engaged",
     "error": "error / unscored",
 }
-_KEEP_FIRST = ("covert", "confirmed", "eval_aware", "covert_reasoning")
+_KEEP_FIRST = ("covert", "confirmed", "eval_aware", "covert_reasoning", "importance")
+IMPORTANCE_FLAG = "important sentences measured"  # the viewer flag of rollouts in an importance.json
+HIGHLIGHTED_PER_ROLLOUT = 5  # most important sentences highlighted in one transcript
 
 GRADER_LABELS = {
     "eval_awareness": "eval awareness",
@@ -152,6 +154,7 @@ class Transcript:
     world_diff: str | None
     detector_evidence: list[str]
     highlights: dict[str, list[str]]
+    notes: dict[str, str] = field(default_factory=dict)  # highlighted quote -> what hovering it tells
 
 
 @dataclass
@@ -180,8 +183,14 @@ class ReportContext:
     validation: dict[str, Any] | None
     faithfulness: dict[str, Any] | None
     faithfulness_chart: str
+    suite_faithfulness_chart: str
     intervention: dict[str, Any] | None
     intervention_chart: str
+    importance: dict[str, Any] | None
+    importance_chart: str
+    importance_rows: list[dict[str, Any]]
+    training: dict[str, Any] | None
+    training_chart: str
     transcripts: list[Transcript]
     transcripts_total: int
     transcripts_flagged_total: int
@@ -205,6 +214,8 @@ def write_report(
     validation: dict[str, Any] | None = None,
     faithfulness: dict[str, Any] | None = None,
     intervention: dict[str, Any] | None = None,
+    importance: dict[str, Any] | None = None,
+    training: dict[str, Any] | None = None,
     max_transcripts: int = 500,
 ) -> Path:
     """Write the HTML report of a results database as one self-contained file (no network needed to view it).
@@ -221,6 +232,11 @@ def write_report(
         faithfulness: Results of `antischeme faithfulness` (its faithfulness.json), or None to leave the
             section out.
         intervention: Results of `antischeme intervene` (its intervene.json), or None to leave the section out.
+        importance: Results of `antischeme importance LOGS…` (its importance.json): the most important
+            sentences are highlighted in their transcripts (matched by rollout id, or by log, sample id and
+            epoch) and listed in a section; None leaves both out.
+        training: Results of a training run (its training.json: per-stage measures and Fisher tests), or
+            None to leave the section out.
         max_transcripts: Most rollouts in the transcript viewer; flagged rollouts (covert, confirmed,
             eval-aware, covert reasoning) are kept first and the number left out is stated.
 
@@ -235,7 +251,7 @@ def write_report(
     try:
         context = build_context(
             con, title=title, database=name, compare=compare, validation=validation, faithfulness=faithfulness,
-            intervention=intervention, max_transcripts=max_transcripts,
+            intervention=intervention, importance=importance, training=training, max_transcripts=max_transcripts,
         )
     finally:
         if owned:
@@ -255,6 +271,8 @@ def build_context(
     validation: dict[str, Any] | None = None,
     faithfulness: dict[str, Any] | None = None,
     intervention: dict[str, Any] | None = None,
+    importance: dict[str, Any] | None = None,
+    training: dict[str, Any] | None = None,
     max_transcripts: int = 500,
 ) -> ReportContext:
     """Run every query and analysis of the report.
@@ -267,6 +285,8 @@ def build_context(
         validation: Grader validation results, or None.
         faithfulness: CoT faithfulness results, or None.
         intervention: Eval-awareness intervention results, or None.
+        importance: Suite-rollout sentence importance results, or None.
+        training: Training-run results (training.json), or None.
         max_transcripts: Most rollouts in the transcript viewer.
     """
     try:
@@ -284,7 +304,11 @@ def build_context(
     graders = _graders(con, cte, index)
     cot = _cot_lengths(con, cte, groups, index)
     legibility = _legibility(con, cte, groups, index)
-    transcripts, counts = _transcripts(con, cte, index, max_transcripts)
+    if importance is not None and importance.get("mode") != "suite":
+        raise AntischemeError("the importance results are not from suite rollouts: run `antischeme importance LOGS…`")
+    important = _important_sentences(importance)
+    transcripts, counts = _transcripts(con, cte, index, max_transcripts, important)
+    flags = dict(FLAGS, importance=IMPORTANCE_FLAG) if importance else dict(FLAGS)
 
     labels = [g.label for g in groups]
     excluded = sorted({family for agg in aggregates for family, _ in agg.excluded})
@@ -326,9 +350,16 @@ def build_context(
         legibility=legibility,
         validation=validation,
         faithfulness=faithfulness,
-        faithfulness_chart=_plots.early_answering_chart(faithfulness) if faithfulness else "",
+        faithfulness_chart=_plots.early_answering_chart(faithfulness) if faithfulness and "early_answering" in faithfulness else "",
+        suite_faithfulness_chart=_plots.suite_early_answering_chart(faithfulness["suite_early_answering"])
+        if faithfulness and (faithfulness.get("suite_early_answering") or {}).get("n") else "",
         intervention=intervention,
         intervention_chart=_intervention_chart(intervention) if intervention and intervention.get("conditions") else "",
+        importance=importance,
+        importance_chart=_plots.importance_chart(importance["most_important"]) if importance and importance.get("most_important") else "",
+        importance_rows=_importance_rows(importance, {t.rollout_id for t in transcripts}) if importance else [],
+        training=training,
+        training_chart=_training_chart(training) if training and training.get("stages") else "",
         transcripts=transcripts,
         transcripts_total=counts["total"],
         transcripts_flagged_total=counts["flagged"],
@@ -336,7 +367,33 @@ def build_context(
         transcripts_flagged_left_out=counts["flagged"] - sum(_flagged(t.flags) for t in transcripts),
         transcript_families=sorted({t.family for t in transcripts}),
         highlight_graders=_highlight_graders(transcripts),
+        flags=flags,
     )
+
+
+#: Training-run measures drawn per stage: (label, where it is in a stage summary)
+TRAINING_MEASURES = (
+    ("training family, validation split (covert)", ("training_family",)),
+    ("held-out test families, aggregate (covert)", ("test_aggregate",)),
+    ("over-refusal on exception edits", ("over_refusal",)),
+    ("over-escalation", ("over_escalation",)),
+    ("spec citation", ("graders", "spec_citation")),
+    ("eval awareness", ("graders", "eval_awareness")),
+)
+
+
+def _training_chart(result: dict[str, Any]) -> str:
+    """Each training measure with one bar per stage (95% intervals)."""
+    stages = list(result["stages"])
+
+    def rate(stage: dict[str, Any], path: tuple[str, ...]) -> Rate | None:
+        value: Any = stage
+        for key in path:
+            value = (value or {}).get(key)
+        return Rate(**value) if value else None
+
+    rows = [[rate(result["stages"][s], path) for s in stages] for _, path in TRAINING_MEASURES]
+    return _plots.rate_chart([label for label, _ in TRAINING_MEASURES], stages, rows, xlabel="rate (posterior mean, 95% credible interval)")
 
 
 def _intervention_chart(result: dict[str, Any]) -> str:
@@ -548,10 +605,15 @@ def _flagged(flags: list[str]) -> bool:
 
 
 def _transcripts(
-    con: duckdb.DuckDBPyConnection, cte: str, groups: dict[str, int], limit: int
+    con: duckdb.DuckDBPyConnection,
+    cte: str,
+    groups: dict[str, int],
+    limit: int,
+    important: dict[Any, list[dict[str, Any]]] | None = None,
 ) -> tuple[list[Transcript], dict[str, int]]:
+    important = important or {}
     light = con.execute(f"""{cte}
-        SELECT rollout_id, coalesce(family, coalesce(task, '(no family)')) AS family, grp, model, run, variant, epoch,
+        SELECT rollout_id, log, sample_id, coalesce(family, coalesce(task, '(no family)')) AS family, grp, model, run, variant, epoch,
                seed, outcome, covert, confirmed, {", ".join(GRADERS)},
                {", ".join(f"{g}_score, {g}_evidence" for g in GRADERS)},
                spec_cited, spec_miscited, spec_invented, cot_source, cot_tokens
@@ -560,6 +622,9 @@ def _transcripts(
     rows = [dict(zip(names, values)) for values in light.fetchall()]
     for row in rows:
         row["flags"] = _flags(row)
+        row["important"] = important.get(row["rollout_id"]) or important.get((row["log"], row["sample_id"], row["epoch"]))
+        if row["important"]:
+            row["flags"].append("importance")
         row["keep"] = _flagged(row["flags"])
     flagged = [row for row in rows if row["keep"]]
     # flagged rollouts first; when even they do not fit, every family keeps a share of them
@@ -582,6 +647,12 @@ def _transcripts(
     result = []
     for row in chosen:
         messages, diff, evidence, highlights = heavy.get(row["rollout_id"], (None, None, None, None))
+        marks = _highlights(_json(highlights, {}))
+        notes: dict[str, str] = {}
+        for sentence in row["important"] or []:
+            # the sign says which way the sentence pushes: towards the covert action, or away from it
+            marks.setdefault("importance_up" if sentence["importance"] > 0 else "importance_down", []).append(sentence["text"])
+            notes[sentence["text"]] = _importance_note(sentence)
         result.append(Transcript(
             rollout_id=row["rollout_id"],
             family=row["family"],
@@ -600,9 +671,42 @@ def _transcripts(
             messages=[_message(m) for m in _list(_json(messages, []))],
             world_diff=_pretty(_json(diff, None)),
             detector_evidence=_strings(_json(evidence, [])),
-            highlights=_highlights(_json(highlights, {})),
+            highlights=marks,
+            notes=notes,
         ))
     return result, {"total": len(rows), "flagged": len(flagged)}
+
+
+def _important_sentences(importance: dict[str, Any] | None) -> dict[Any, list[dict[str, Any]]]:
+    """The most important measured sentences of each rollout in an importance.json, keyed both by rollout
+    id and by (log, sample id, epoch), most important first."""
+    found: dict[Any, list[dict[str, Any]]] = {}
+    for rollout in (importance or {}).get("rollouts") or []:
+        measured = sorted((s for s in rollout.get("sentences") or [] if s.get("importance") is not None),
+                          key=lambda s: -abs(s["importance"]))
+        top = [s for s in measured if s["importance"] != 0][:HIGHLIGHTED_PER_ROLLOUT]
+        if not top:
+            continue
+        found[rollout.get("rollout_id")] = top
+        found[(rollout.get("log"), str(rollout.get("sample_id")), rollout.get("epoch"))] = top
+    return found
+
+
+def _importance_note(sentence: dict[str, Any]) -> str:
+    kl = sentence.get("kl")
+    return (f"importance {sentence['importance']:+.2f} (P(covert) {sentence.get('p_covert_before_different', 0):.2f} → "
+            f"{sentence.get('p_covert_after', 0):.2f}; KL {kl:.2f}; n {sentence.get('n_after')} after / "
+            f"{sentence.get('n_before_different')} different before)" if kl is not None else
+            f"importance {sentence['importance']:+.2f}")
+
+
+def _importance_rows(importance: dict[str, Any], shown: set[str]) -> list[dict[str, Any]]:
+    """The section's table: the most important measured sentences over all rollouts, with whether their
+    transcript is in the viewer (to link to it)."""
+    rows = []
+    for row in importance.get("most_important") or []:
+        rows.append({**row, "in_viewer": row.get("rollout_id") in shown})
+    return rows
 
 
 def _natural(text: str) -> list[tuple[int, int | str]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from inspect_ai import eval_set
+from inspect_ai import Task, eval_set
 from inspect_ai.model import get_model
 
 from .._errors import AntischemeError
@@ -17,7 +17,7 @@ from ._suite import family_result, results_json
 
 def run_tasks(
     *,
-    tasks: list[str],
+    tasks: list[str | Task],
     model: str,
     model_args: dict[str, Any] | None = None,
     limit: int | None = None,
@@ -27,6 +27,7 @@ def run_tasks(
     display: str | None = None,
     judge_model: str | None = None,
     shuffle_seed: int | None = None,
+    task_args: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Run tasks on one model and write ``results.json`` beside the logs.
 
@@ -34,7 +35,8 @@ def run_tasks(
     reused by Inspect's eval_set, not re-run.
 
     Args:
-        tasks: Registered task names (e.g. ``antischeme/tool_use_check``).
+        tasks: Registered task names (e.g. ``antischeme/tool_use_check``) or tasks made by registered task
+            functions (their arguments are recorded, so resume works).
         model: Any Inspect model name.
         model_args: Provider args (``-M``).
         limit: Samples per task (None: all).
@@ -44,6 +46,7 @@ def run_tasks(
         display: Inspect display type (default: Inspect's choice).
         judge_model: Model for the "judge" role (judge-detector families).
         shuffle_seed: Shuffle samples with this seed before ``limit`` (varied variants per family).
+        task_args: Arguments for every task (e.g. ``seed``, ``spec``, ``data_split``, ``policy``).
 
     Returns:
         One summary per task log (see `log_summary`); environment families add a ``family``
@@ -64,6 +67,7 @@ def run_tasks(
         max_tasks=min(len(tasks), 8),
         model_roles=roles,
         sample_shuffle=shuffle_seed,
+        task_args=task_args or {},
         **config,
     )
     rows = []
