@@ -71,8 +71,8 @@ class Profile:
     eval_limit: int = 2
     eval_max_tokens: int = 128
     temperature: float = 0.0
-    message_limit: int | None = 16
-    test_families: tuple[str, ...] = ("log_falsification", "broken_promises")
+    message_limit: int | None = 12
+    test_families: tuple[str, ...] = ("log_falsification",)
     sources: tuple[str, ...] = ("self", "scripted")
     generate_limit: int = 3
     generate_message_limit: int = 24
@@ -90,14 +90,13 @@ PROFILES: dict[str, Profile] = {
     "default": Profile(
         name="default",
         organism_limit=8,
-        organism_lora=LoraSettings(max_steps=16, batch_size=1, learning_rate=5e-4),
+        organism_lora=LoraSettings(max_steps=12, batch_size=1, learning_rate=5e-4),
         evaluate_base=True,
         eval_limit=3,
-        message_limit=20,
-        test_families=("test_tampering", "log_falsification", "broken_promises", "destructive_cover_up",
-                       "subagent_collusion"),
+        message_limit=16,
+        test_families=("test_tampering", "log_falsification", "broken_promises"),
         generate_limit=8,
-        sft_lora=LoraSettings(max_steps=16, batch_size=1, learning_rate=5e-4),
+        sft_lora=LoraSettings(max_steps=12, batch_size=1, learning_rate=5e-4),
         rl=GRPOSettings(prompts=8, generations=4, max_completion_tokens=128),
         rl_lora=LoraSettings(max_steps=4, batch_size=4, learning_rate=5e-5),
     ),
