@@ -728,7 +728,7 @@ def _print_training(results: dict[str, Any]) -> None:
 
 @train_app.command(name="deliberative")
 def train_deliberative(
-    quick: Annotated[bool, typer.Option(help="The ~10-minute profile (organism -> evaluate -> SFT -> evaluate).")] = False,
+    quick: Annotated[bool, typer.Option(help="The small profile (organism -> evaluate -> SFT -> evaluate; ~15 min on 2 CPU cores).")] = False,
     out: Annotated[Path, typer.Option(help="Run directory (checkpoints, datasets, logs, report, manifest; re-runs resume).")] = Path("runs/deliberative"),
     model_path: Annotated[str | None, typer.Option(help="Starting model: GGUF file or HF folder (default: the embedded SmolLM2).")] = None,
     organism: Annotated[bool | None, typer.Option("--organism/--no-organism", help="Build a model organism first (default: yes).")] = None,
@@ -761,7 +761,7 @@ def train_deliberative(
 
 @app.command()
 def organism(
-    quick: Annotated[bool, typer.Option(help="The small profile (a few minutes).")] = False,
+    quick: Annotated[bool, typer.Option(help="The small profile (about 8 min on 2 CPU cores).")] = False,
     out: Annotated[Path, typer.Option(help="Run directory (re-runs resume).")] = Path("runs/organism"),
     model_path: Annotated[str | None, typer.Option(help="Starting model: GGUF file or HF folder (default: the embedded SmolLM2).")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed of everything.")] = None,
