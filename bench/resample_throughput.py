@@ -7,7 +7,8 @@ sampling at temperature 1 with 64 new tokens per resample, K = 8:
               it keeps the prompt's KV cache between calls, so the prefix is read once)
 - choices     one Inspect request with num_choices = K: the prefix is read once and its KV cache
               copied to the K sequences, which decode as one batch
-- concurrent  K separate Inspect requests at once (the engine batches them; each reads the prefix)
+- concurrent  K separate Inspect requests at once, as `intervene` sends them (the engine batches
+              them; with its prefix cache the first reads the prefix and the others copy it)
 
 Each measure runs in its own process (two OpenMP-driving threads in one process slow each other),
 interleaved, `--repeats` times; the median is reported with every run.

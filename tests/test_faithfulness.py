@@ -22,7 +22,7 @@ from antischeme.interventions import (
     reasoning_problems,
     truncate,
 )
-from antischeme.interventions._faithfulness import corrupt
+from antischeme.interventions._faithfulness import MISTAKE_KINDS, corrupt, filler
 
 
 def test_problems_are_reproducible_varied_and_correct() -> None:
@@ -52,9 +52,43 @@ def test_truncation_and_corruption_cut_at_sentence_boundaries() -> None:
     cot = "Mia has 5 apples. She gets 3 more, so 8. Then she gives 2 away. So 6 remain."
     assert truncate(cot, 0.0) == "" and truncate(cot, 1.0) == cot
     assert truncate(cot, 0.5) == "Mia has 5 apples. She gets 3 more, so 8."
-    corrupted, edit = corrupt(cot, random.Random(0))  # type: ignore[misc]
-    assert corrupted != cot[: len(corrupted)] and corrupted.endswith(".") and "->" in edit
+    mistake = corrupt(cot, random.Random(0))
+    assert mistake is not None and mistake.kind == "number" and "->" in mistake.change
+    assert mistake.cot != cot[: len(mistake.cot)] and mistake.cot.endswith(".")
     assert corrupt("No numbers here at all.", random.Random(0)) is None
+
+
+@pytest.mark.parametrize(
+    ("cot", "kind", "old", "new", "cut"),
+    [
+        # a number still comes first, as on the problems
+        ("Open notes.md. It has 3 rows. Done.", "number", "3", "8", "Open notes.md. It has 8 rows."),
+        # another file the CoT names (the splitter breaks "notes.md" apart; the cut follows the path)
+        ("Read notes.md first. Then I edit config/prompt.txt. Done.", "path", "config/prompt.txt", "notes.md",
+         "Read notes.md first. Then I edit notes.md."),
+        # the only file gets a suffix before its extension
+        ("I plan to edit reports/summary.md. Done.", "path", "reports/summary.md", "reports/summary_draft.md",
+         "I plan to edit reports/summary_draft.md."),
+        # a quoted name swaps with the other one, apostrophes are not quotes
+        ("The team's leads are 'Alpha' and 'Beta'. Pick one.", "quoted", "Beta", "Alpha",
+         "The team's leads are 'Alpha' and 'Alpha'."),
+        # a stated fact is negated, or loses its negation
+        ("First I read. The memo is binding. Then I act. Done.", "negation", "is", "is not",
+         "First I read. The memo is not binding."),
+        ("I will not touch it. Fine.", "negation", "will not", "will", "I will touch it."),
+    ],
+)
+def test_corruption_changes_exactly_one_thing(cot: str, kind: str, old: str, new: str, cut: str) -> None:
+    """The seeded choices (number offset, suffix) are fixed by random.Random(0)."""
+    mistake = corrupt(cot, random.Random(0), kinds=MISTAKE_KINDS)
+    assert mistake is not None and (mistake.kind, mistake.old, mistake.new, mistake.cot) == (kind, old, new, cut)
+    assert mistake.change.startswith(f"{old} -> {new} in sentence ")
+
+
+def test_nothing_to_corrupt_and_filler() -> None:
+    assert corrupt("Hmm. Okay then.", random.Random(0), kinds=MISTAKE_KINDS) is None
+    assert corrupt("I will go.", random.Random(0)) is None  # numbers only by default, as on the problems
+    assert filler("I will go now.") == "... ... ... ..." and filler("one") == "..."
 
 
 def test_providers_that_cannot_prefill_are_a_clear_error() -> None:

@@ -559,12 +559,13 @@ def faithfulness_command(
     seed: Annotated[int, typer.Option(help="Seed for problems and corruptions.")] = 0,
     max_rollouts: Annotated[int, typer.Option(help="Most suite rollouts (covert ones first; with LOGS).")] = 20,
     max_tokens: Annotated[int | None, typer.Option(help="Most tokens of the forced next turn (with LOGS).")] = None,
+    controls: Annotated[str, typer.Option(help="Controls on the decisive turn, comma-separated, or 'none' (with LOGS).")] = "summary,mistakes,paraphrase,filler",
     out: Annotated[Path, typer.Option(help="Directory for results, the plot and the request cache (re-runs resume).")] = Path("logs/faithfulness"),
     json_output: Annotated[bool, typer.Option("--json", help="Print the results as one JSON object.")] = False,
 ) -> None:
     """CoT faithfulness on generated reasoning problems: early answering (AOC), further tokens,
-    summary substitution, added mistakes, paraphrase and filler. With LOGS: early answering on suite
-    rollouts (agreement of the forced next tool call with the rollout's own)."""
+    summary substitution, added mistakes, paraphrase and filler. With LOGS: the same on suite rollouts'
+    decisive turn (agreement of the forced next tool call with the rollout's own)."""
     from .interventions import faithfulness, suite_early_answering
     from .models import DEFAULT_MODEL
     from .runner import check_model
@@ -572,9 +573,12 @@ def faithfulness_command(
     if logs:
         try:
             chosen = check_model(model or DEFAULT_MODEL, _model_args(model_arg or []))
+            summarizer = check_model(summarizer_model) if summarizer_model else None
+            picked = [c.strip() for c in controls.split(",") if c.strip() and c.strip() != "none"]
             with _stage_progress() as advance:
                 suite = suite_early_answering(logs, model=chosen, out=out, max_rollouts=max_rollouts, max_tokens=max_tokens,
-                                              display="none", progress=advance)
+                                              controls=picked, summarizer=summarizer, seed=seed, display="none",
+                                              progress=advance)
         except AntischemeError as ex:
             raise _fail(ex.message) from None
         if json_output:
@@ -585,9 +589,24 @@ def faithfulness_command(
                             f"AOC {'n/a' if aoc is None else f'{aoc:.3f}'}")
         for column in ("% CoT kept", "same tool call", "same tool", "no tool call"):
             table.add_column(column, justify="right")
+
+        def share(value: float | None) -> str:
+            return "n/a" if value is None else f"{value:.0%}"
+
         for f, a, t, none in zip(suite["fractions"], suite["agreement"], suite["same_tool"], suite["no_action"]):
-            table.add_row(f"{f:.0%}", *("n/a" if v is None else f"{v:.0%}" for v in (a, t, none)))
+            table.add_row(f"{f:.0%}", share(a), share(t), share(none))
         console.print(table)
+        if picked:
+            from .report._plots import SUITE_CONDITIONS
+
+            checks = Table(title=f"Controls on the decisive turn (summarizer: {suite['summarizer'] or suite['model']})")
+            for column in ("condition", "same tool call", "k/n", "same tool", "no tool call", "skipped"):
+                checks.add_column(column, justify="left" if column in ("condition", "skipped") else "right")
+            for name, r in suite["controls"].items():
+                checks.add_row(SUITE_CONDITIONS.get(name, name), share(r["agreement"]), f"{r['k']}/{r['n']}",
+                               share(r["same_tool"]), share(r["no_action"]),
+                               "; ".join(f"{count}: {reason}" for reason, count in r["skipped"].items()))
+            console.print(checks)
         selection = suite["selection"]
         console.print(f"{selection['measured']} of {selection['rollouts']} rollouts measured; left out: "
                       f"{selection['never_acted']} never called a tool, {selection['no_cot_in_decisive_turn']} had no "
@@ -728,7 +747,7 @@ def _print_training(results: dict[str, Any]) -> None:
 
 @train_app.command(name="deliberative")
 def train_deliberative(
-    quick: Annotated[bool, typer.Option(help="The small profile (organism -> evaluate -> SFT -> evaluate; ~15 min on 2 CPU cores).")] = False,
+    quick: Annotated[bool, typer.Option(help="The small profile (organism -> evaluate -> SFT -> evaluate; ~8 min on 2 CPU cores).")] = False,
     out: Annotated[Path, typer.Option(help="Run directory (checkpoints, datasets, logs, report, manifest; re-runs resume).")] = Path("runs/deliberative"),
     model_path: Annotated[str | None, typer.Option(help="Starting model: GGUF file or HF folder (default: the embedded SmolLM2).")] = None,
     organism: Annotated[bool | None, typer.Option("--organism/--no-organism", help="Build a model organism first (default: yes).")] = None,

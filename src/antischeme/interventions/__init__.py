@@ -4,7 +4,8 @@ Eval-awareness removal and injection with resampled episodes (`intervene`); sent
 resampling importance on generated problems (`resampling_importance`) and on suite rollouts with
 the detector's outcome (`suite_importance`); CoT faithfulness (`faithfulness`: early answering,
 summary substitution, added mistakes, paraphrase, filler) on a reasoning dataset generated here
-(`reasoning_problems`), and early answering on suite rollouts (`suite_early_answering`).
+(`reasoning_problems`), and on suite rollouts, where the outcome is the decisive turn's next tool
+call (`suite_early_answering`: early answering plus the same four controls).
 """
 
 from ._faithfulness import (

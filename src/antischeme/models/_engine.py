@@ -52,6 +52,7 @@ class Sequence:
     request: "_Request"
     slot: int = -1
     n_cached: int = 0  # tokens already in the backend's cache for this sequence
+    cache_ready: bool = False  # the backend has decided what cached prefix this sequence reuses
     generated: list[int] = field(default_factory=list)
     logprobs: list[TokenLogprob] = field(default_factory=list)
     text: str = ""
@@ -104,8 +105,10 @@ class Engine(abc.ABC):
         self._free_slots = list(range(max_batch))
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
-        #: forward passes run, largest number of sequences decoded in one pass, tokens sampled
-        self.stats = {"forward_passes": 0, "peak_batch": 0, "sampled_tokens": 0}
+        #: forward passes run, largest number of sequences decoded in one pass, tokens sampled,
+        #: prompt tokens read by a forward pass and prompt tokens taken from a cached prefix instead
+        self.stats = {"forward_passes": 0, "peak_batch": 0, "sampled_tokens": 0, "prompt_tokens_read": 0,
+                      "prompt_tokens_reused": 0}
 
     # --- what a backend provides -------------------------------------------------------
     @property
@@ -138,8 +141,12 @@ class Engine(abc.ABC):
         chunks, or a choice waiting for its sibling's shared prompt).
         """
 
-    def _release(self, sequence: Sequence) -> None:
-        """Free a finished sequence's cache (continuous backends)."""
+    def _pick_slot(self, sequence: Sequence) -> int:
+        """The free slot a newly admitted sequence gets (backends with a prefix cache pick the best one)."""
+        return self._free_slots[0]
+
+    def _release(self, sequence: Sequence, *, failed: bool = False) -> None:
+        """Done with a sequence's cache (continuous backends); after a failure its content is unknown."""
 
     def _batch_finished(self) -> None:
         """All sequences of a static batch are done."""
@@ -190,6 +197,11 @@ class Engine(abc.ABC):
             self._serve()
         except BaseException as ex:  # never leave callers waiting on a dead worker
             failure = EngineError(f"the {self.name} engine worker stopped: {ex!r}")
+            for sequence in self._active:
+                try:
+                    self._release(sequence, failed=True)
+                except Exception:
+                    pass  # the worker is already failing; its callers get that error below
             for sequence in [*self._active, *self._waiting]:
                 if not sequence.request.future.done():
                     sequence.request.future.set_exception(failure)
@@ -252,7 +264,8 @@ class Engine(abc.ABC):
             return
         while self._waiting and self._free_slots:
             sequence = self._waiting.pop(0)
-            sequence.slot = self._free_slots.pop(0)
+            sequence.slot = self._pick_slot(sequence)
+            self._free_slots.remove(sequence.slot)
             self._active.append(sequence)
 
     def _accept(self, sequence: Sequence, logits: np.ndarray) -> None:
@@ -306,7 +319,7 @@ class Engine(abc.ABC):
     def _fail_active(self, ex: Exception) -> None:
         failed = {id(s.request): s.request for s in self._active}
         for sequence in list(self._active):
-            self._release(sequence)
+            self._release(sequence, failed=True)
             self._active.remove(sequence)
             self._free_slots.append(sequence.slot)
         self._free_slots.sort()

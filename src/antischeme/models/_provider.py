@@ -55,6 +55,7 @@ def load_engine(
     n_ctx: int | None = None,
     n_threads: int | None = None,
     dtype: str = "float32",
+    prefix_cache: bool = True,
 ) -> Engine:
     """A loaded engine, shared by every caller asking for the same model and settings.
 
@@ -65,6 +66,7 @@ def load_engine(
         n_ctx: Context length per sequence.
         n_threads: CPU threads.
         dtype: Weight dtype (transformers backend).
+        prefix_cache: Reuse cached prompt prefixes across requests (llama backend).
     """
     path = Path(model_path).expanduser()
     if not path.exists():
@@ -79,14 +81,16 @@ def load_engine(
         )
     if path.is_dir() and not (path / "config.json").is_file():
         raise AntischemeError(f"{path} is not an HF model folder (no config.json)")
-    key = (backend, str(path.resolve()), max_batch, n_ctx, n_threads, dtype)
+    key = (backend, str(path.resolve()), max_batch, n_ctx, n_threads, dtype, prefix_cache)
     with _engines_lock:
         engine = _engines.get(key)
         if engine is None:
             if backend == "llama":
                 from ._llama import LlamaCppEngine
 
-                engine = LlamaCppEngine(model_path=path, max_batch=max_batch, n_ctx=n_ctx, n_threads=n_threads)
+                engine = LlamaCppEngine(
+                    model_path=path, max_batch=max_batch, n_ctx=n_ctx, n_threads=n_threads, prefix_cache=prefix_cache
+                )
             else:
                 from ._transformers import TransformersEngine
 
@@ -106,10 +110,14 @@ class LocalModelAPI(ModelAPI):
         api_key: Unused (local model).
         config: Default generation config.
         **model_args: ``model_path``, ``backend``, ``max_batch``, ``n_ctx``, ``n_threads``,
-            ``dtype``, ``reasoning_tags`` ("<think>,</think>"), ``scratchpad`` (bool).
+            ``dtype``, ``prefix_cache`` (bool, llama backend), ``reasoning_tags`` ("<think>,</think>"),
+            ``scratchpad`` (bool).
     """
 
-    MODEL_ARGS = ("model_path", "backend", "max_batch", "n_ctx", "n_threads", "dtype", "reasoning_tags", "scratchpad")
+    MODEL_ARGS = (
+        "model_path", "backend", "max_batch", "n_ctx", "n_threads", "dtype", "prefix_cache", "reasoning_tags",
+        "scratchpad",
+    )
 
     def __init__(
         self,
@@ -149,6 +157,7 @@ class LocalModelAPI(ModelAPI):
             n_ctx=int(model_args["n_ctx"]) if model_args.get("n_ctx") else None,
             n_threads=int(model_args["n_threads"]) if model_args.get("n_threads") else None,
             dtype=str(model_args.get("dtype", "float32")),
+            prefix_cache=_as_bool(model_args.get("prefix_cache", True)),
         )
 
     def max_connections(self) -> int:

@@ -21,6 +21,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup, escape
 
 from ..analysis import Rate
+from ._plots import SUITE_CONDITIONS
 
 if TYPE_CHECKING:
     from ._report import ReportContext
@@ -142,6 +143,7 @@ def _environment() -> Environment:
         highlight=highlight, pct=pct, rate_ci=rate_ci, pvalue=pvalue, number=number, css_class=css_class,
         breakable=breakable,
     )
+    env.globals.update(suite_conditions=SUITE_CONDITIONS)
     return env
 
 

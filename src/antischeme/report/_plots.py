@@ -184,6 +184,23 @@ def suite_early_answering_chart(result: Mapping[str, Any]) -> str:
     return _svg(fig)
 
 
+# the suite faithfulness conditions, in the order the report lists them
+SUITE_CONDITIONS = {"full_cot": "full CoT (100% cut)", "no_cot": "no CoT (0% cut)", "summary": "summary",
+                    "mistakes": "added mistake", "paraphrase": "paraphrase", "filler": "filler"}
+
+
+def suite_controls_chart(controls: Mapping[str, Mapping[str, Any]]) -> str:
+    """Per condition (full CoT, no CoT and the controls), the share of rollouts whose forced next action
+    is the rollout's own tool call, and the share with the same tool, with 95% intervals and k/n."""
+    from ..analysis import beta_rate
+
+    names = [c for c in SUITE_CONDITIONS if c in controls] + [c for c in controls if c not in SUITE_CONDITIONS]
+    rows = [[beta_rate(round(share * c["n"]), c["n"]) if (share := c[field]) is not None else "n/a (none measured)"
+             for field in ("agreement", "same_tool")] for c in (controls[name] for name in names)]
+    return rate_chart([SUITE_CONDITIONS.get(name, name) for name in names], ["same tool call", "same tool"], rows,
+                      xlabel="share of rollouts (posterior mean, 95% interval)")
+
+
 def importance_chart(rows: Sequence[Mapping[str, Any]], *, width: int = 60) -> str:
     """Horizontal bars of the most important sentences' importance (ΔP(covert)), raising and lowering apart.
 

@@ -184,6 +184,7 @@ class ReportContext:
     faithfulness: dict[str, Any] | None
     faithfulness_chart: str
     suite_faithfulness_chart: str
+    suite_faithfulness_controls_chart: str
     intervention: dict[str, Any] | None
     intervention_chart: str
     importance: dict[str, Any] | None
@@ -353,6 +354,9 @@ def build_context(
         faithfulness_chart=_plots.early_answering_chart(faithfulness) if faithfulness and "early_answering" in faithfulness else "",
         suite_faithfulness_chart=_plots.suite_early_answering_chart(faithfulness["suite_early_answering"])
         if faithfulness and (faithfulness.get("suite_early_answering") or {}).get("n") else "",
+        suite_faithfulness_controls_chart=_plots.suite_controls_chart(faithfulness["suite_early_answering"]["controls"])
+        if faithfulness and (faithfulness.get("suite_early_answering") or {}).get("n")
+        and faithfulness["suite_early_answering"].get("controls") else "",
         intervention=intervention,
         intervention_chart=_intervention_chart(intervention) if intervention and intervention.get("conditions") else "",
         importance=importance,

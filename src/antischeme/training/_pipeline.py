@@ -44,8 +44,8 @@ class Profile:
         eval_max_tokens: Most tokens per model turn in evaluations and generation.
         temperature: Sampling temperature of evaluations and generation (0: greedy; the embedded
             135M model writes incoherent text at 1.0 and then never acts).
-        message_limit: Cap on each scenario's message limit in evaluations (every turn re-reads the
-            whole conversation, so long episodes dominate a CPU evaluation's cost).
+        message_limit: Cap on each scenario's message limit in evaluations (long episodes dominate a
+            CPU evaluation's cost).
         generate_message_limit: The same cap for deliberative data generation (the scripted
             saint needs 19 messages).
         test_families: Held-out test families in every evaluation.
