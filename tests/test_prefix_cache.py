@@ -89,3 +89,16 @@ def test_a_different_prompt_reuses_only_the_shared_beginning(engines: dict[str, 
     before = cached.stats["prompt_tokens_reused"]
     cached.generate_sync(cached.tokenize(TURN_1.replace("Name a planet.", "Name a colour.")), [GREEDY])
     assert cached.stats["prompt_tokens_reused"] - before >= len(shared)
+
+
+@pytest.mark.slow
+def test_without_the_cache_the_choices_of_one_request_still_share_their_prompt(
+    engines: dict[str, LlamaCppEngine],
+) -> None:
+    plain = engines["plain"]
+    prompt = plain.tokenize(TURN_1.replace("planet", "mountain"))
+    before = dict(plain.stats)
+    texts = {c.text for c in plain.generate_sync(prompt, [GREEDY] * 3)}
+    assert plain.stats["prompt_tokens_read"] - before["prompt_tokens_read"] == len(prompt) + 2
+    assert plain.stats["prompt_tokens_reused"] - before["prompt_tokens_reused"] == 2 * (len(prompt) - 1)
+    assert len(texts) == 1

@@ -142,18 +142,20 @@ class LlamaCppEngine(Engine):
         waited for (K resamples of one prefix, or the choices of one request, read it once)."""
         slot, prompt = sequence.slot, sequence.prompt_ids
         limit = len(prompt) - 1  # the last prompt token is always fed, for fresh logits
+        # without the prefix cache, only the choices of one request share their prompt
+        peers = sequences if self._prefix_cache else [s for s in sequences if s.request is sequence.request]
+        slots = range(len(self._slot_tokens)) if self._prefix_cache else [s.slot for s in peers]
         best, source = 0, slot
-        if self._prefix_cache:
-            for other, tokens in enumerate(self._slot_tokens):
-                shared = min(_common_prefix(tokens[: decoded[other]], prompt), limit)
-                if shared > best or (shared == best and other == slot):
-                    best, source = shared, other
-            for reader in sequences:
-                if reader is sequence or not reader.cache_ready or reader.generated:
-                    continue
-                shared = min(_common_prefix(reader.prompt_ids, prompt), limit)
-                if shared >= best + self.MIN_SHARED_PREFIX and decoded[reader.slot] < shared:
-                    return False
+        for other in slots:
+            shared = min(_common_prefix(self._slot_tokens[other][: decoded[other]], prompt), limit)
+            if shared > best or (shared == best and other == slot):
+                best, source = shared, other
+        for reader in peers:
+            if reader is sequence or not reader.cache_ready or reader.generated:
+                continue
+            shared = min(_common_prefix(reader.prompt_ids, prompt), limit)
+            if shared >= best + self.MIN_SHARED_PREFIX and decoded[reader.slot] < shared:
+                return False
         memory = self._ctx.memory
         if source == slot:
             if not self._lib.llama_memory_seq_rm(memory, slot, best, -1):  # e.g. recurrent models
