@@ -166,8 +166,13 @@ def test_identical_concurrent_requests_both_complete(model: Model) -> None:
         outputs = await asyncio.gather(*[model.generate([QUESTION], config=config) for _ in range(2)])
         return [o.completion for o in outputs]
 
+    # both complete with their own answer; with llama.cpp's prefix cache the second copies the first's
+    # prompt and reads its last token in a smaller pass, which rounds differently (docs/models.md), so
+    # the two greedy answers need not be equal there
     first, second = asyncio.run(asyncio.wait_for(twice(), timeout=300))
-    assert first == second and first
+    assert first and second
+    if model.api.engine.name != "llama.cpp":
+        assert first == second
 
 
 def test_a_conversation_longer_than_the_context_ends_the_turn_cleanly() -> None:
